@@ -1,0 +1,3 @@
+from erd_lsp.cli import main
+
+raise SystemExit(main())

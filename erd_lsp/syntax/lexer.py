@@ -1,0 +1,257 @@
+"""The ER lexer: Mermaid 12.3.0's lexer rules, state by state, in Mermaid's priority order.
+
+Like Mermaid's (jison) lexer it is a set of states, each an ordered list of rules, where
+the *first* rule that matches at the current position wins, not the longest. Python's
+regex alternation has exactly that semantics, so each state is one compiled alternation.
+Differences between JavaScript and Python regexes are spelled out: JavaScript's ``\\s``,
+``\\w`` and ``.`` are written as explicit classes, matching is ASCII-case-insensitive, and
+the implicit ``\\b`` jison appends to rules that end in a word character is written out.
+
+The lexer is total: text that no rule matches (only possible in the ``style`` state) becomes
+a ``LEX_ERROR`` token and lexing goes on. It never raises.
+
+Tokens are ``(kind, start, end)`` triples over the preprocessed text. The lexer is
+restartable at any token boundary given the state stack there (see ``lex``), which the
+incremental reparser uses.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.preprocess import JS_DOT, JS_WS
+
+WS = "[" + JS_WS + "]"
+NWS = "[^" + JS_WS + "]"
+# characters above U+007F that JavaScript's case-insensitive [\u00C0-\uFFFF] also accepts
+_FOLDS = "".join(
+    chr(c) for c in range(0x80, 0xC0) if len(chr(c).upper()) == 1 and ord(chr(c).upper()) >= 0xC0
+)
+HIGH = "\u00c0-\U0010ffff" + _FOLDS
+
+# (regex, token kind or None for "no token", state action)
+# state action: None, ("push", state) or ("pop",)
+PUSH = "push"
+POP = "pop"
+
+INITIAL = "INITIAL"
+BLOCK = "block"
+BLOCK_BQ = "block_bq"
+STYLE = "style"
+ACC_TITLE = "acc_title"
+ACC_DESCR = "acc_descr"
+ACC_DESCR_MULTI = "acc_descr_multiline"
+
+_DIRECTION_RULES = [
+    (r"" + JS_DOT + r"*direction" + WS + r"+TB[^\n]*", K.DIRECTION, None),
+    (r"" + JS_DOT + r"*direction" + WS + r"+BT[^\n]*", K.DIRECTION, None),
+    (r"" + JS_DOT + r"*direction" + WS + r"+RL[^\n]*", K.DIRECTION, None),
+    (r"" + JS_DOT + r"*direction" + WS + r"+LR[^\n]*", K.DIRECTION, None),
+]
+
+_INITIAL_HEAD = [
+    (r"accTitle" + WS + r"*:" + WS + r"*", K.ACC_TITLE, (PUSH, ACC_TITLE)),
+    (r"accDescr" + WS + r"*:" + WS + r"*", K.ACC_DESCR, (PUSH, ACC_DESCR)),
+    (r"accDescr" + WS + r"*\{" + WS + r"*", K.ACC_DESCR_OPEN, (PUSH, ACC_DESCR_MULTI)),
+]
+
+_INITIAL_TAIL = [
+    (r"[ \t\r]+", K.WHITESPACE, None),
+    (r"\n+", K.NEWLINE, None),
+    (r'"[^"%\r\n\x0b\x08\\]+"', K.ENTITY_NAME, None),
+    (r'"[^"]*"', K.WORD, None),
+    (r"erDiagram\b", K.ER_DIAGRAM, None),
+    (r"\{", K.BLOCK_START, (PUSH, BLOCK)),
+    (r"\#", K.BRKT, None),
+    (r",", K.COMMA, None),
+    (r":::", K.STYLE_SEPARATOR, None),
+    (r":", K.COLON, None),
+    (r"\[", K.SQS, None),
+    (r"\]", K.SQE, None),
+    (r"style\b", K.STYLE, (PUSH, STYLE)),
+    (r"classDef\b", K.CLASSDEF, (PUSH, STYLE)),
+    (r"class\b", K.CLASS, None),
+    (r"subgraph\b", K.SUBGRAPH, None),
+    (r"end\b" + WS + r"*", K.END, None),
+    (r"one\ or\ zero\b", K.ZERO_OR_ONE, None),
+    (r"one\ or\ more\b", K.ONE_OR_MORE, None),
+    (r"one\ or\ many\b", K.ONE_OR_MORE, None),
+    (r"1\+", K.ONE_OR_MORE, None),
+    (r"\|o\b", K.ZERO_OR_ONE, None),
+    (r"zero\ or\ one\b", K.ZERO_OR_ONE, None),
+    (r"zero\ or\ more\b", K.ZERO_OR_MORE, None),
+    (r"zero\ or\ many\b", K.ZERO_OR_MORE, None),
+    (r"0\+", K.ZERO_OR_MORE, None),
+    (r"\}o\b", K.ZERO_OR_MORE, None),
+    (r"many\(0\)", K.ZERO_OR_MORE, None),
+    (r"many\(1\)", K.ONE_OR_MORE, None),
+    (r"many\b", K.ZERO_OR_MORE, None),
+    (r"\}\|", K.ONE_OR_MORE, None),
+    (r"one\b", K.ONLY_ONE, None),
+    (r"only\ one\b", K.ONLY_ONE, None),
+    (r"[0-9]+\.[0-9]+", K.DECIMAL_NUM, None),
+    (r"1(?=" + WS + r"+[A-Za-z_\"'])", K.ONLY_ONE, None),
+    (r"1(?=" + WS + r"+[0-9])", K.ONLY_ONE, None),
+    (r"1(?=(?:--|\.\.|\.-|-\.))", K.ONLY_ONE, None),
+    (r"1\b", K.ENTITY_ONE, None),
+    (r"[0-9]+", K.NUM, None),
+    (r"\|\|", K.ONLY_ONE, None),
+    (r"o\|", K.ZERO_OR_ONE, None),
+    (r"o\{", K.ZERO_OR_MORE, None),
+    (r"\|\{", K.ONE_OR_MORE, None),
+    (r"u(?=[.\-|])", K.MD_PARENT, None),
+    (r"\.\.", K.NON_IDENTIFYING, None),
+    (r"--", K.IDENTIFYING, None),
+    (r"to\b", K.IDENTIFYING, None),
+    (r"optionally\ to\b", K.NON_IDENTIFYING, None),
+    (r"\.-", K.NON_IDENTIFYING, None),
+    (r"-\.", K.NON_IDENTIFYING, None),
+    (r"(?:[^\x00-\x7f]|[A-Za-z0-9_]|-|\*|\.)+", K.UNICODE_TEXT, None),
+    (JS_DOT, K.CHAR, None),
+    (r"\Z", K.EOF, None),
+]
+
+_BLOCK = [
+    (WS + r"+", K.WHITESPACE, None),
+    # jison's leading \b is always true at the start of its remaining input
+    (r"(?:PK|FK|UK)\b", K.ATTRIBUTE_KEY, None),
+    (NWS + r"*~" + JS_DOT + r"*~" + NWS + r"*", K.ATTRIBUTE_WORD, None),
+    (r"[*A-Za-z_" + HIGH + r"][A-Za-z0-9\-_\[\]().," + HIGH + r"*]*", K.ATTRIBUTE_WORD, None),
+    (r"`", K.BACKTICK, (PUSH, BLOCK_BQ)),
+    (r'"[^"]*"', K.COMMENT_STRING, None),
+    (r"\}", K.BLOCK_STOP, (POP,)),
+    (JS_DOT, K.CHAR, None),
+]
+
+_BLOCK_BQ = [
+    (r"[^`]+", K.ATTRIBUTE_WORD, None),
+    (r"`", K.BACKTICK, (POP,)),
+]
+
+_STYLE = [
+    (r"\n+", K.NEWLINE, (POP,)),
+    (WS + r"+", K.WHITESPACE, None),
+    (r":", K.COLON, None),
+    (r",", K.COMMA, None),
+    (r"\#", K.BRKT, None),
+    (r"(?:[^\x00-\x7f]|[A-Za-z0-9_]|-|\*)+", K.STYLE_TEXT, None),
+    (r";", K.SEMI, None),
+]
+
+_ACC_TITLE = [(r"[^\n]*", K.ACC_TITLE_VALUE, (POP,))]
+_ACC_DESCR = [(r"[^\n]*", K.ACC_DESCR_VALUE, (POP,))]
+_ACC_DESCR_MULTI = [
+    (r"\}", K.ACC_DESCR_CLOSE, (POP,)),
+    (r"[^}]*", K.ACC_DESCR_MULTI_VALUE, None),
+]
+
+_CONFLICT = re.compile(r"(?:<{7}|={7}|>{7}|\|{7})(?=[ \t\n]|$)[^\n]*")
+
+
+def _compile(rules):
+    parts = []
+    actions = []
+    for i, (rx, kind, action) in enumerate(rules):
+        parts.append(f"(?P<r{i}>{rx})")
+        actions.append((kind, action))
+    return re.compile("|".join(parts), re.IGNORECASE | re.ASCII), actions
+
+
+_STATES = {
+    INITIAL: _compile(_INITIAL_HEAD + _DIRECTION_RULES + _INITIAL_TAIL),
+    "INITIAL_NODIR": _compile(_INITIAL_HEAD + _INITIAL_TAIL),
+    BLOCK: _compile(_BLOCK),
+    BLOCK_BQ: _compile(_BLOCK_BQ),
+    STYLE: _compile(_STYLE),
+    ACC_TITLE: _compile(_ACC_TITLE),
+    ACC_DESCR: _compile(_ACC_DESCR),
+    ACC_DESCR_MULTI: _compile(_ACC_DESCR_MULTI),
+}
+# group name -> index, per state
+_GROUP_INDEX = {name: {f"r{i}": i for i in range(len(acts))} for name, (_, acts) in _STATES.items()}
+
+_LOWER_DIRECTION = "direction"
+
+
+def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts: frozenset[int] | None = None) -> Iterator[tuple[str, int, int, tuple[str, ...]]]:
+    """Yield ``(kind, start, end, stack_before)`` for every token from ``pos`` to the end.
+
+    ``stack`` is the lexer's state stack at ``pos`` (innermost last). ``conflicts`` holds
+    the offsets of lines that are Git conflict markers (see :func:`conflict_lines`).
+    The last token is ``EOF`` (or ``END_OF_INPUT`` when a state without an end rule
+    reaches the end of the text, as in an unclosed block).
+    """
+    n = len(text)
+    stack = list(stack)
+    lowered = None
+    next_dir = -2  # offset of the next "direction" at or after pos, -1 if none
+    line_end = -1
+    conflicts = conflicts or frozenset()
+    done = False
+    while True:
+        state = stack[-1]
+        if conflicts and pos in conflicts and state in (INITIAL, BLOCK):
+            m = _CONFLICT.match(text, pos)
+            if m is not None:
+                yield K.CONFLICT_MARKER, pos, m.end(), tuple(stack)
+                pos = m.end()
+                continue
+        if state == INITIAL:
+            if pos > line_end:
+                line_end = text.find("\n", pos)
+                if line_end < 0:
+                    line_end = n
+            if next_dir != -1 and next_dir < pos:
+                if lowered is None:
+                    lowered = text.lower()
+                next_dir = lowered.find(_LOWER_DIRECTION, pos)
+            key = INITIAL if 0 <= next_dir < line_end else "INITIAL_NODIR"
+        else:
+            key = state
+        rx, actions = _STATES[key]
+        if pos >= n:
+            if done:
+                yield K.END_OF_INPUT, n, n, tuple(stack)
+                return
+            done = True  # as in jison: the next token after this one is the end of input
+        m = rx.match(text, pos)
+        if m is None:
+            if pos >= n:
+                yield K.END_OF_INPUT, n, n, tuple(stack)
+                return
+            # no rule matches (only in the style state): a lexical error
+            end = pos + 1
+            while end < n and text[end] not in " \t\n,:;#" and rx.match(text, end) is None:
+                end += 1
+            yield K.LEX_ERROR, pos, end, tuple(stack)
+            pos = end
+            continue
+        kind, action = actions[_GROUP_INDEX[key][m.lastgroup]]
+        end = m.end()
+        before = tuple(stack)
+        if kind == K.EOF:
+            yield K.EOF, pos, pos, before
+            return
+        if end == pos and pos < n:
+            # only '[^}]*' can match nothing before the end, and the '}' rule precedes it;
+            # never loop: make the character an error token
+            yield K.LEX_ERROR, pos, pos + 1, before
+            pos += 1
+            continue
+        if action is not None:
+            if action[0] == PUSH:
+                stack.append(action[1])
+            elif len(stack) > 1:
+                stack.pop()
+        yield kind, pos, end, before
+        pos = end
+
+
+def conflict_lines(text: str) -> frozenset[int]:
+    """Offsets of lines that are Git conflict markers (``<<<<<<<``, ``|||||||``,
+    ``=======``, ``>>>>>>>`` at the start of a line)."""
+    if "<<<<<<<" not in text and "=======" not in text and ">>>>>>>" not in text and "|||||||" not in text:
+        return frozenset()
+    return frozenset(m.start() for m in re.finditer(r"^(?:<{7}|={7}|>{7}|\|{7})(?=[ \t\n]|$)", text, re.MULTILINE))

@@ -1,0 +1,1004 @@
+"""A resilient, hand-written recursive-descent parser for Mermaid's ``erDiagram`` grammar.
+
+The grammar (``grammar/erd.ebnf``) is Mermaid 12.3.0's, rebuilt from its parser: it accepts
+exactly what Mermaid accepts, and the first error it reports is at the token where Mermaid
+fails. Unlike Mermaid it then goes on: each statement that fails is closed with an
+``ERROR`` node holding the tokens skipped to the end of its line (or, in an attribute
+block, to the next attribute line), and parsing resumes with the next statement. An
+attribute block that is never closed ends at the first line indented no deeper than its
+``{`` line, so one missing ``}`` costs one error, not the rest of the diagram.
+
+Items are parsed one at a time from a state ``(offset in the lexer's text, lexer state
+stack, open subgraphs)`` so the incremental reparser can restart at any item boundary.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.lexer import INITIAL, BLOCK, conflict_lines, lex
+from erd_lsp.syntax.preprocess import Preprocessed, preprocess
+from erd_lsp.syntax.tree import Node, Parse, SyntaxError
+
+_REMOVED_KIND = {
+    "front_matter": K.FRONT_MATTER,
+    "directive": K.DIRECTIVE,
+    "comment": K.COMMENT,
+    "whitespace": K.WHITESPACE,
+    "style_semicolon": K.REMOVED_SEMI,
+}
+
+# tokens the grammar does not see: the parser attaches them to the node being built
+_INVISIBLE = K.TRIVIA | {K.LEX_ERROR}
+
+_CARD_WORDS = {
+    K.ZERO_OR_ONE: "zero or one",
+    K.ZERO_OR_MORE: "zero or more",
+    K.ONE_OR_MORE: "one or more",
+    K.ONLY_ONE: "exactly one",
+    K.MD_PARENT: "parent (u)",
+}
+
+STATEMENT_START = K.ENTITY_NAMES | {
+    K.ACC_TITLE,
+    K.ACC_DESCR,
+    K.ACC_DESCR_MULTI_VALUE,
+    K.DIRECTION,
+    K.CLASSDEF,
+    K.CLASS,
+    K.STYLE,
+    K.SUBGRAPH,
+}
+
+_LINE_END = frozenset({K.NEWLINE, K.EOF, K.END_OF_INPUT, K.CONFLICT_MARKER})
+
+
+class TokenStream:
+    """Lexer tokens mapped to source offsets, with removed source text as trivia.
+
+    Entries are ``(kind, src_start, src_end, norm_start, stack_before)``; trivia made of
+    removed text has ``norm_start`` None."""
+
+    def __init__(self, pre: Preprocessed, norm_pos: int, stack: tuple, src_pos: int, conflicts) -> None:
+        self.pre = pre
+        self.conflicts = conflicts
+        self.buf: list = []
+        self.i = 0
+        self._start(norm_pos, stack, src_pos)
+
+    def _start(self, norm_pos, stack, src_pos):
+        self._gen = self._produce(norm_pos, stack, src_pos)
+
+    def _produce(self, norm_pos, stack, src_pos):
+        pre = self.pre
+        smap = pre.map
+        identity = smap.is_identity and not pre.removed
+        removed = pre.removed
+        # first removed span that ends after src_pos
+        ri = 0
+        while ri < len(removed) and removed[ri].end <= src_pos:
+            ri += 1
+        prev_end = src_pos
+        to_start = smap.to_source_start
+        to_end = smap.to_source_end
+        for kind, s, e, st in lex(pre.text, norm_pos, stack, self.conflicts):
+            if identity:
+                a, b = s, e
+                if b > len(pre.source):
+                    b = len(pre.source)
+                    a = min(a, b)
+            else:
+                a = to_start(s)
+                b = to_end(e)
+            if a < prev_end:
+                a = prev_end
+            if b < a:
+                b = a
+            if a > prev_end:
+                # removed text (comments, directives, front matter, '\r') before this token
+                while prev_end < a:
+                    while ri < len(removed) and removed[ri].end <= prev_end:
+                        ri += 1
+                    if ri < len(removed) and removed[ri].start <= prev_end:
+                        r = removed[ri]
+                        stop = min(r.end, a)
+                        yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), prev_end, stop, None, st)
+                        prev_end = stop
+                    else:
+                        stop = removed[ri].start if ri < len(removed) else a
+                        stop = min(stop, a)
+                        yield (K.WHITESPACE, prev_end, stop, None, st)
+                        prev_end = stop
+            yield (kind, a, b, s, st)
+            prev_end = b
+            if kind == K.EOF or kind == K.END_OF_INPUT:
+                # anything the lexer never reached (e.g. after the appended newline)
+                end = len(pre.source)
+                while prev_end < end:
+                    while ri < len(removed) and removed[ri].end <= prev_end:
+                        ri += 1
+                    if ri < len(removed) and removed[ri].start <= prev_end:
+                        r = removed[ri]
+                        stop = min(r.end, end)
+                        yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), prev_end, stop, None, st)
+                    else:
+                        stop = removed[ri].start if ri < len(removed) else end
+                        yield (K.WHITESPACE, prev_end, stop, None, st)
+                    prev_end = stop
+                return
+
+    def get(self, k: int):
+        buf = self.buf
+        while len(buf) <= k:
+            try:
+                buf.append(next(self._gen))
+            except StopIteration:
+                last = buf[-1] if buf else (K.END_OF_INPUT, len(self.pre.source), len(self.pre.source), None, (INITIAL,))
+                buf.append((K.END_OF_INPUT, last[2], last[2], None, last[4]))
+        return buf[k]
+
+    def restart(self, k: int, norm_pos: int, stack: tuple, src_pos: int) -> None:
+        """Forget tokens from index ``k`` on and lex again from ``norm_pos``."""
+        del self.buf[k:]
+        self._start(norm_pos, stack, src_pos)
+
+
+class Parser:
+    def __init__(self, pre: Preprocessed, stream: TokenStream, depth: tuple = ()) -> None:
+        self.pre = pre
+        self.src = pre.source
+        self.ts = stream
+        self.i = 0  # index into the stream
+        self.subgraphs = list(depth)  # absolute source offsets of open subgraph keywords
+        self.seen_header = True
+        # node building
+        self.stack: list[list] = []
+        self.kinds: list[str] = []
+        self.base = 0
+        self.item_errors: list = []
+        self.items: list = []
+        self.starts: list = []
+        self.states: list = []
+        self.block_limit: Optional[int] = None  # src offset where an unclosed block stops
+
+    # -- token access ------------------------------------------------------------------
+    def _sig(self, k: int) -> int:
+        """Index of the first significant token at or after stream index k."""
+        ts = self.ts
+        while True:
+            t = ts.get(k)
+            if t[0] not in _INVISIBLE:
+                return k
+            k += 1
+
+    def peek(self):
+        """The next significant token (kind, start, end, norm, stack)."""
+        t = self.ts.get(self._sig(self.i))
+        if self.block_limit is not None and t[1] >= self.block_limit and self.in_block(t):
+            return (K.END_OF_INPUT, self.block_limit, self.block_limit, None, t[4])
+        return t
+
+    def in_block(self, t) -> bool:
+        return bool(t[4]) and t[4][-1] in (BLOCK, "block_bq")
+
+    def at(self, kinds) -> bool:
+        return self.peek()[0] in kinds
+
+    def nth(self, n: int):
+        k = self._sig(self.i)
+        for _ in range(n):
+            k = self._sig(k + 1)
+        return self.ts.get(k)
+
+    def _flush_trivia(self) -> None:
+        ts = self.ts
+        while True:
+            t = ts.get(self.i)
+            if t[0] not in _INVISIBLE:
+                return
+            if self.block_limit is not None and t[1] >= self.block_limit and self.in_block(t):
+                return
+            self._push_token(t)
+            self.i += 1
+
+    def _push_token(self, t) -> None:
+        if t[0] == K.LEX_ERROR:
+            self.error(t[1], t[2], f"unexpected {describe_text(self.src[t[1]:t[2]])}: `style` and `classDef` values may only hold letters, digits, `-`, `*`, `#`, `:` and `,`")
+        if self.stack:
+            self.stack[-1].append((t[0], t[1] - self.base, t[2] - self.base))
+        else:
+            self._add_item((t[0], 0, t[2] - t[1]), t[1])
+
+    def bump(self):
+        """Consume the next significant token (and the trivia before it)."""
+        self._flush_trivia()
+        t = self.ts.get(self.i)
+        self._push_token(t)
+        self.i += 1
+        return t
+
+    # -- nodes -------------------------------------------------------------------------
+    def open(self, kind: str) -> None:
+        self._flush_trivia()
+        if not self.stack:
+            t = self.ts.get(self.i)
+            self.base = t[1]
+            self.item_errors = []
+        self.stack.append([])
+        self.kinds.append(kind)
+
+    def close(self) -> Node:
+        children = self.stack.pop()
+        kind = self.kinds.pop()
+        if self.stack:
+            node = Node(kind, children)
+            self.stack[-1].append(node)
+        else:
+            node = Node(kind, children, tuple(self.item_errors))
+            self._add_item(node, self.base)
+        return node
+
+    def _add_item(self, item, start: int) -> None:
+        self.items.append(item)
+        self.starts.append(start)
+
+    def error(self, start: int, end: int, message: str) -> None:
+        if self.stack:
+            self.item_errors.append((start - self.base, end - self.base, message))
+        else:
+            # a top-level error outside any node: wrap it into its own record
+            self.loose_errors.append(SyntaxError(start, end, message))
+
+    loose_errors: list
+
+    def error_at(self, t, expected: str, after=None) -> None:
+        """Report that ``expected`` was wanted where token ``t`` stands."""
+        kind, s, e = t[0], t[1], t[2]
+        if kind in (K.NEWLINE, K.EOF, K.END_OF_INPUT) and after is not None:
+            where = "at the end of the line" if kind == K.NEWLINE else "at the end of the diagram"
+            self.error(after[1], after[2], f"expected {expected} after {self.describe(after)}, found nothing {where}")
+        else:
+            self.error(s, e, f"expected {expected}, found {self.describe(t)}")
+
+    def describe(self, t) -> str:
+        kind = t[0]
+        text = self.src[t[1] : t[2]]
+        if kind == K.NEWLINE:
+            return "the end of the line"
+        if kind in (K.EOF, K.END_OF_INPUT):
+            return "the end of the diagram"
+        if kind in K.CARDINALITIES:
+            return f"the cardinality `{text.strip()}` ({_CARD_WORDS[kind]})"
+        if kind in K.REL_TYPES:
+            return f"the relationship line `{text.strip()}`"
+        if kind == K.CONFLICT_MARKER:
+            return "a Git conflict marker"
+        if kind in (K.STYLE, K.CLASSDEF, K.CLASS, K.SUBGRAPH, K.END, K.ER_DIAGRAM):
+            return f"the keyword `{text.strip()}`"
+        if kind == K.ATTRIBUTE_KEY:
+            return f"the key `{text}`"
+        if kind in (K.WORD, K.COMMENT_STRING) and len(text) > 40:
+            text = text[:37] + "…\""
+        return describe_text(text)
+
+    def recover(self, stop=_LINE_END) -> None:
+        """Skip tokens to the end of the line into an ERROR node."""
+        if self.at(stop):
+            return
+        self.open(K.ERROR)
+        while not self.at(stop):
+            t = self.peek()
+            if t[0] == K.END_OF_INPUT:
+                break
+            self.bump()
+        self.close()
+
+    # -- items ------------------------------------------------------------------------
+    def parse_item(self) -> bool:
+        """Parse one top-level item; False at the end of the diagram."""
+        ts = self.ts
+        while True:
+            t = ts.get(self.i)
+            if t[0] == K.ACC_DESCR_OPEN:
+                return self.acc_descr_block()
+            if t[0] not in _INVISIBLE or (self.block_limit is not None and t[1] >= self.block_limit):
+                break
+            self._push_token(t)
+            self.i += 1
+        t = self.peek()
+        k = t[0]
+        if k in K.ENTITY_NAMES:
+            self.entity_or_relationship()
+        elif k == K.NEWLINE:
+            self.bump()
+        elif k == K.DIRECTION:
+            self.open(K.DIRECTION_STMT)
+            self.bump()
+            self.close()
+        elif k == K.ACC_TITLE:
+            self.open(K.ACC_TITLE_STMT)
+            self.bump()
+            if self.at({K.ACC_TITLE_VALUE}):
+                self.bump()
+            self.close()
+        elif k == K.ACC_DESCR:
+            self.open(K.ACC_DESCR_STMT)
+            self.bump()
+            if self.at({K.ACC_DESCR_VALUE}):
+                self.bump()
+            self.close()
+        elif k == K.ACC_DESCR_MULTI_VALUE:  # only after an `accDescr {` (handled above)
+            self.open(K.ACC_DESCR_STMT)
+            self.bump()
+            self.close()
+        elif k in (K.STYLE, K.CLASSDEF):
+            self.style_statement(k)
+        elif k == K.CLASS:
+            self.class_statement()
+        elif k == K.SUBGRAPH:
+            self.subgraph_start()
+        elif k == K.END:
+            self.open(K.SUBGRAPH_END)
+            if self.subgraphs:
+                self.subgraphs.pop()
+                self.bump()
+            else:
+                self.error(t[1], t[2], "`end` without a `subgraph` to close (`end` is a keyword and cannot name an entity)")
+                self.bump()
+            self.close()
+        elif k == K.CONFLICT_MARKER:
+            self.open(K.CONFLICT)
+            self.bump()
+            self.close()
+        elif k == K.EOF:
+            self.bump()
+            return False
+        elif k == K.END_OF_INPUT:
+            self.bump()
+            return False
+        elif k == K.ER_DIAGRAM:
+            self.open(K.ERROR)
+            self.error(t[1], t[2], "a second `erDiagram` header: a diagram has only one")
+            self.bump()
+            self.close()
+        else:
+            self.open(K.ERROR)
+            self.error(t[1], t[2], f"expected a statement (an entity name, a relationship or a keyword), found {self.describe(t)}")
+            self.bump()
+            while not self.at(_LINE_END | STATEMENT_START):
+                self.bump()
+            self.close()
+        return True
+
+    def acc_descr_block(self) -> bool:
+        """``accDescr { ... }``: the opener and the ``}`` are invisible to the grammar,
+        which sees only the text between them."""
+        opener = self.ts.get(self.i)
+        self.base = opener[1]
+        self.item_errors = []
+        self.stack.append([])
+        self.kinds.append(K.ACC_DESCR_STMT)
+        self._push_token(opener)
+        self.i += 1
+        ts = self.ts
+        closed = False
+        while True:
+            t = ts.get(self.i)
+            if t[0] == K.ACC_DESCR_CLOSE:
+                self._push_token(t)
+                self.i += 1
+                closed = True
+                break
+            if t[0] in (K.ACC_DESCR_MULTI_VALUE, K.COMMENT, K.DIRECTIVE, K.WHITESPACE):
+                self._push_token(t)
+                self.i += 1
+                continue
+            break
+        if not closed:
+            self.error(opener[1], opener[2], "this `accDescr {` is never closed: expected `}` (the description swallows the rest of the diagram)")
+        self.close()
+        return closed
+
+    def header(self) -> None:
+        t = self.peek()
+        if t[0] == K.ER_DIAGRAM:
+            self.open(K.HEADER)
+            self.bump()
+            self.close()
+            return
+        self.open(K.HEADER)
+        if t[0] == K.UNICODE_TEXT and self.src[t[1] : t[2]].lower().startswith("erdiagram"):
+            self.error(t[1], t[2], f"expected the header `erDiagram`, found {self.describe(t)}: the keyword must stand alone")
+            self.bump()
+        else:
+            self.error(t[1], t[2], f"expected the header `erDiagram`, found {self.describe(t)}")
+        self.close()
+
+    # entityName [SQS entityName SQE] [::: idList] [{ attributes }]
+    # entityName [::: idList] relSpec entityName [::: idList] : role
+    def entity_or_relationship(self) -> None:
+        self.open(K.ENTITY_STMT)
+        name = self.entity_ref()
+        if self.at({K.STYLE_SEPARATOR}):
+            self.class_list()
+        nxt = self.peek()
+        if nxt[0] in K.CARDINALITIES:
+            self.kinds[-1] = K.REL_STMT
+            self.relationship_rest(name)
+            self.close()
+            return
+        if nxt[0] == K.SQS:
+            if self.stack[-1] and any(isinstance(c, Node) and c.kind == K.CLASS_LIST for c in self.stack[-1]):
+                self.error(nxt[1], nxt[2], "expected the alias before `:::`: write `name[alias]:::class`")
+                self.recover()
+                self.close()
+                return
+            self.alias()
+            if self.at({K.STYLE_SEPARATOR}):
+                self.class_list()
+            if self.at(K.CARDINALITIES):
+                t = self.peek()
+                self.error(t[1], t[2], "an alias cannot be given in a relationship: declare it in its own statement (`A[\"alias\"]`), then relate `A`")
+                self.recover()
+                self.close()
+                return
+        elif nxt[0] in K.REL_TYPES:
+            self.error(nxt[1], nxt[2], f"expected a cardinality such as `||` or `}}o` before {self.describe(nxt)} (after {self.describe(name)})")
+            self.recover()
+            self.close()
+            return
+        if self.at({K.BLOCK_START}):
+            self.attr_block(name)
+        self.close()
+
+    def entity_ref(self):
+        self.open(K.ENTITY_REF)
+        t = self.bump()
+        self.close()
+        return t
+
+    def class_list(self) -> None:
+        self.open(K.CLASS_LIST)
+        sep = self.bump()  # :::
+        self.id_list(sep, {K.UNICODE_TEXT}, "a class name")
+        self.close()
+
+    def id_list(self, after, kinds, what: str) -> bool:
+        self.open(K.ID_LIST)
+        ok = True
+        t = self.peek()
+        if t[0] not in kinds:
+            self.error_at(t, what, after)
+            ok = False
+        else:
+            self.bump()
+            while self.at({K.COMMA}):
+                c = self.bump()
+                t = self.peek()
+                if t[0] not in kinds:
+                    self.error_at(t, what + " after `,`", c)
+                    ok = False
+                    break
+                self.bump()
+        self.close()
+        return ok
+
+    def alias(self) -> None:
+        self.open(K.ALIAS)
+        sqs = self.bump()
+        t = self.peek()
+        if t[0] not in K.ENTITY_NAMES:
+            if t[0] == K.SQE:
+                self.error(sqs[1], t[2], "an empty alias `[]`: write the alias inside the brackets or remove them")
+            elif t[0] == K.WORD:
+                self.error(t[1], t[2], f"expected an alias, found {self.describe(t)}: a quoted alias cannot be empty or hold `%` or `\\`")
+            else:
+                self.error_at(t, "an alias (a name or a quoted string)", sqs)
+            self.recover(_LINE_END | {K.SQE})
+            if self.at({K.SQE}):
+                self.bump()
+            self.close()
+            return
+        name = self.bump()
+        t = self.peek()
+        if t[0] != K.SQE:
+            if t[0] in K.ENTITY_NAMES:
+                self.error(t[1], t[2], "expected `]` to close the alias: an alias of several words needs quotes (`[\"Person Name\"]`)")
+            else:
+                self.error_at(t, "`]` to close the alias", name)
+            self.recover(_LINE_END | {K.SQE})
+            if self.at({K.SQE}):
+                self.bump()
+        else:
+            self.bump()
+        self.close()
+
+    def relationship_rest(self, left) -> None:
+        self.open(K.REL_SPEC)
+        c1 = self.bump()  # cardinality
+        t = self.peek()
+        if t[0] not in K.REL_TYPES:
+            self.error_at(t, f"a relationship line `--` or `..` after {self.describe(c1)}", c1)
+            self.close()
+            self.recover()
+            return
+        line = self.bump()
+        t = self.peek()
+        if t[0] not in K.CARDINALITIES:
+            self.error_at(t, f"a cardinality such as `||` or `o{{` after {self.describe(line)}", line)
+            self.close()
+            self.recover()
+            return
+        c2 = self.bump()
+        self.close()
+        t = self.peek()
+        if t[0] not in K.ENTITY_NAMES:
+            if t[0] == K.COLON:
+                self.error(t[1], t[2], f"expected the name of the second entity after {self.describe(c2)}, found `:`")
+            else:
+                self.error_at(t, f"the name of the second entity after {self.describe(c2)}", c2)
+            self.recover()
+            return
+        right = self.entity_ref()
+        last = right
+        if self.at({K.STYLE_SEPARATOR}):
+            self.class_list()
+            last = None
+        t = self.peek()
+        if t[0] != K.COLON:
+            after = last if last is not None else right
+            if t[0] == K.SQS:
+                self.error(t[1], t[2], "an alias cannot be given in a relationship: declare it in its own statement")
+            elif t[0] == K.BLOCK_START:
+                self.error(t[1], t[2], "an attribute block cannot follow a relationship: write `NAME { ... }` as its own statement")
+            else:
+                self.error_at(t, f"`:` and a label after {self.describe(after)} (every relationship needs one, `\"\"` for none)", after)
+            self.recover()
+            return
+        colon = self.bump()
+        self.open(K.LABEL)
+        t = self.peek()
+        if t[0] in K.ROLES:
+            self.bump()
+            self.close()
+            return
+        if t[0] in (K.NEWLINE, K.EOF, K.END_OF_INPUT):
+            self.error(colon[1], colon[2], "expected a label after `:` (a word, or a quoted string such as `\"places\"`; `\"\"` for none)")
+        else:
+            self.error(t[1], t[2], f"expected a label after `:`, found {self.describe(t)}: quote it (`\"{self.src[t[1]:t[2]]}\"`)")
+        self.close()
+        self.recover()
+
+    # attributes inside { }
+    def attr_block(self, name) -> None:
+        self.open(K.ATTR_BLOCK)
+        brace = self.peek()
+        self._check_block_closes(brace)
+        self.bump()  # {
+        while True:
+            t = self.peek()
+            k = t[0]
+            if k == K.BLOCK_STOP:
+                self.bump()
+                break
+            if k == K.END_OF_INPUT:
+                self.error(brace[1], brace[2], f"this `{{` is never closed: expected `}}` to end the attributes of {self.describe(name)}")
+                break
+            if k == K.CONFLICT_MARKER:
+                self.open(K.CONFLICT)
+                self.bump()
+                self.close()
+                continue
+            if k != K.ATTRIBUTE_WORD:
+                self._block_error(t)
+                continue
+            self.attribute()
+        self.close()
+        if self.block_limit is not None:
+            # lex again from the recovery line, outside the block
+            limit = self.block_limit
+            self.block_limit = None
+            self._restart_at(limit)
+
+    def _restart_at(self, src_pos: int) -> None:
+        # map the source position to the lexer's text: the first token at/after it
+        pre = self.pre
+        # find the normalized offset for src_pos (smallest norm n with to_source_start(n) >= src_pos)
+        lo, hi = 0, len(pre.text)
+        smap = pre.map
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if smap.to_source_start(mid) < src_pos:
+                lo = mid + 1
+            else:
+                hi = mid
+        self.ts.restart(self.i, lo, (INITIAL,), self._src_pos_before())
+
+    def _src_pos_before(self) -> int:
+        if self.i == 0:
+            return 0
+        return self.ts.get(self.i - 1)[2]
+
+    def _check_block_closes(self, brace) -> None:
+        """If the block is never closed, limit it to the lines that look like attributes."""
+        k = self.i
+        ts = self.ts
+        while True:
+            t = ts.get(k)
+            if t[0] == K.BLOCK_STOP:
+                return
+            if t[0] == K.END_OF_INPUT or t[0] == K.EOF:
+                break
+            k += 1
+        src = self.src
+        line_start = src.rfind("\n", 0, brace[1]) + 1
+        indent = _indent(src, line_start)
+        pos = src.find("\n", brace[2])
+        while pos >= 0:
+            ls = pos + 1
+            le = src.find("\n", ls)
+            line = src[ls : le if le >= 0 else len(src)]
+            stripped = line.strip()
+            if stripped and not stripped.startswith("%%") and _indent(src, ls) <= indent and not stripped.startswith("}"):
+                self.block_limit = ls
+                return
+            if stripped and _looks_like_statement(stripped):
+                self.block_limit = ls
+                return
+            pos = le
+        self.block_limit = None
+
+    def _block_error(self, t) -> None:
+        k = t[0]
+        if k == K.ATTRIBUTE_KEY:
+            msg = f"expected an attribute type, found the key `{self.src[t[1]:t[2]]}`: `PK`, `FK` and `UK` are reserved inside a block"
+        elif k == K.COMMENT_STRING:
+            msg = "expected an attribute (`type name`), found a comment string"
+        elif k == K.CHAR and self.src[t[1] : t[2]] == "{":
+            msg = "expected an attribute, found `{`: blocks cannot be nested"
+        elif k == K.CHAR and self.src[t[1] : t[2]] == "%":
+            msg = "expected an attribute, found `%`: a `%%` comment must be on a line of its own"
+        else:
+            msg = f"expected an attribute (`type name`), found {self.describe(t)}"
+        self.open(K.ERROR)
+        self.error(t[1], t[2], msg)
+        self.bump()
+        self._skip_attr_line()
+        self.close()
+
+    def _skip_attr_line(self) -> None:
+        """Skip block tokens up to the next line that starts with an attribute word."""
+        while True:
+            t = self.peek()
+            if t[0] in (K.BLOCK_STOP, K.END_OF_INPUT, K.EOF, K.CONFLICT_MARKER):
+                return
+            if self._starts_line(t) and t[0] == K.ATTRIBUTE_WORD:
+                return
+            self.bump()
+
+    def _starts_line(self, t) -> bool:
+        src = self.src
+        j = t[1] - 1
+        while j >= 0 and src[j] in " \t\r":
+            j -= 1
+        return j < 0 or src[j] == "\n"
+
+    def attribute(self) -> None:
+        self.open(K.ATTRIBUTE)
+        self.open(K.ATTR_TYPE)
+        typ = self.bump()
+        if self.at({K.CHAR}) and self.src[self.peek()[1]] == "?":
+            typ = self.bump()
+        self.close()
+        t = self.peek()
+        if t[0] != K.ATTRIBUTE_WORD:
+            if t[0] == K.ATTRIBUTE_KEY:
+                self.error(t[1], t[2], f"expected an attribute name after the type {self.describe(typ)}, found the key `{self.src[t[1]:t[2]]}`: `pk`, `fk` and `uk` cannot be names")
+            elif t[0] == K.BLOCK_STOP or self._starts_line(t):
+                self.error(typ[1], typ[2], f"expected an attribute name after the type {self.describe(typ)}: an attribute is `type name`")
+            else:
+                self.error_at(t, f"an attribute name after the type {self.describe(typ)}", typ)
+            self._recover_attr()
+            self.close()
+            return
+        self.open(K.ATTR_NAME)
+        name = self.bump()
+        self.close()
+        last = name
+        if self.at({K.ATTRIBUTE_KEY}):
+            self.open(K.KEY_LIST)
+            last = self.bump()
+            while self.at({K.CHAR}) and self.src[self.peek()[1]] == ",":
+                comma = self.bump()
+                t = self.peek()
+                if t[0] != K.ATTRIBUTE_KEY:
+                    self.close()
+                    self.error_at(t, "a key (`PK`, `FK` or `UK`) after `,`", comma)
+                    self._recover_attr()
+                    self.close()
+                    return
+                last = self.bump()
+            self.close()
+            if self.at({K.ATTRIBUTE_KEY}):
+                t = self.peek()
+                self.error(t[1], t[2], f"expected `,` between keys, found the key `{self.src[t[1]:t[2]]}`: write `PK, FK`")
+                self._recover_attr()
+                self.close()
+                return
+        if self.at({K.COMMENT_STRING}):
+            self.open(K.ATTR_COMMENT)
+            self.bump()
+            self.close()
+            t = self.peek()
+            if t[0] == K.COMMENT_STRING:
+                self.error(t[1], t[2], "an attribute has at most one comment")
+                self._recover_attr()
+            elif t[0] == K.ATTRIBUTE_KEY:
+                self.error(t[1], t[2], "keys come before the comment: `type name PK \"comment\"`")
+                self._recover_attr()
+        t = self.peek()
+        if t[0] == K.ATTRIBUTE_WORD and not self._starts_line(t):
+            # Mermaid reads a third word as the type of a new attribute; it then lacks a name
+            # unless one follows. Let the loop handle it, as Mermaid does.
+            pass
+        elif t[0] == K.CHAR:
+            ch = self.src[t[1] : t[2]]
+            if ch == "%":
+                self.error(t[1], t[2], "a `%%` comment must be on a line of its own (after an attribute it is a syntax error)")
+            else:
+                self.error(t[1], t[2], f"unexpected {self.describe(t)} after the attribute")
+            self._recover_attr()
+        self.close()
+
+    def _recover_attr(self) -> None:
+        t = self.peek()
+        if t[0] in (K.BLOCK_STOP, K.END_OF_INPUT, K.EOF) or (self._starts_line(t) and t[0] == K.ATTRIBUTE_WORD):
+            return
+        self.open(K.ERROR)
+        self._skip_attr_line()
+        self.close()
+
+    # style ids decls ; | classDef names decls ;
+    def style_statement(self, k) -> None:
+        self.open(K.STYLE_STMT if k == K.STYLE else K.CLASSDEF_STMT)
+        kw = self.bump()
+        what = "an entity name" if k == K.STYLE else "a class name"
+        if not self.id_list(kw, {K.STYLE_TEXT, K.UNICODE_TEXT}, what):
+            self._skip_style()
+            self.close()
+            return
+        self.open(K.STYLE_LIST)
+        t = self.peek()
+        if t[0] not in (K.STYLE_TEXT, K.NUM, K.COLON, K.BRKT):
+            self.error_at(t, "style declarations such as `fill:#f9f,stroke:#333`", kw)
+            self.close()
+            self._skip_style()
+            self.close()
+            return
+        while True:
+            self.open(K.STYLE_DECL)
+            while self.at({K.STYLE_TEXT, K.NUM, K.COLON, K.BRKT}):
+                self.bump()
+            self.close()
+            if self.at({K.COMMA}):
+                c = self.bump()
+                if not self.at({K.STYLE_TEXT, K.NUM, K.COLON, K.BRKT}):
+                    self.error_at(self.peek(), "a style declaration after `,`", c)
+                    self.close()
+                    self._skip_style()
+                    self.close()
+                    return
+                continue
+            break
+        self.close()
+        t = self.peek()
+        if t[0] in (K.SEMI, K.NEWLINE, K.EOF):
+            if t[0] == K.SEMI:
+                self.bump()
+                # after ';' the style state lasts to the end of the line
+                if not self.at({K.NEWLINE, K.EOF, K.END_OF_INPUT}):
+                    t = self.peek()
+                    self.error(t[1], t[2], f"unexpected {self.describe(t)} after `;`: one `style`/`classDef` statement per line")
+                    self._skip_style()
+        elif t[0] != K.END_OF_INPUT:
+            self.error(t[1], t[2], f"unexpected {self.describe(t)} in a style declaration")
+            self._skip_style()
+        self.close()
+
+    def _skip_style(self) -> None:
+        if self.at({K.NEWLINE, K.EOF, K.END_OF_INPUT}):
+            return
+        self.open(K.ERROR)
+        while not self.at({K.NEWLINE, K.EOF, K.END_OF_INPUT}):
+            self.bump()
+        self.close()
+
+    # class ids classes
+    def class_statement(self) -> None:
+        self.open(K.CLASS_STMT)
+        kw = self.bump()
+        if not self.id_list(kw, {K.UNICODE_TEXT}, "an entity name"):
+            self.recover()
+            self.close()
+            return
+        t = self.peek()
+        if t[0] != K.UNICODE_TEXT:
+            self.error_at(t, "the class names to assign (`class A,B myClass`)", kw)
+            self.recover()
+            self.close()
+            return
+        self.id_list(kw, {K.UNICODE_TEXT}, "a class name")
+        self.close()
+
+    # subgraph name NEWLINE | subgraph id [ words ] NEWLINE
+    def subgraph_start(self) -> None:
+        self.open(K.SUBGRAPH_START)
+        kw = self.bump()
+        t = self.peek()
+        if t[0] not in K.ENTITY_NAMES:
+            self.error_at(t, "a subgraph name", kw)
+            self.recover()
+            self.close()
+            self.subgraphs.append(kw[1])
+            return
+        self.entity_ref()
+        if self.at({K.SQS}):
+            self.open(K.SUBGRAPH_TITLE)
+            sqs = self.bump()
+            if not self.at(K.ENTITY_NAMES):
+                self.error_at(self.peek(), "a subgraph title", sqs)
+                self.close()
+                self.recover()
+                self.close()
+                self.subgraphs.append(kw[1])
+                return
+            while self.at(K.ENTITY_NAMES):
+                self.bump()
+            if not self.at({K.SQE}):
+                self.error_at(self.peek(), "`]` to close the subgraph title", sqs)
+                self.close()
+                self.recover()
+                self.close()
+                self.subgraphs.append(kw[1])
+                return
+            self.bump()
+            self.close()
+        t = self.peek()
+        if t[0] not in (K.NEWLINE, K.EOF):
+            if t[0] in K.ENTITY_NAMES:
+                self.error(t[1], t[2], "a subgraph name of several words needs quotes (`subgraph \"My Group\"`) or an id and a title (`subgraph g [My Group]`)")
+            elif t[0] == K.CHAR and self.src[t[1]:t[2]] == ";":
+                self.error(t[1], t[2], "a subgraph header must end with a line break, not `;`")
+            else:
+                self.error_at(t, "a line break after the subgraph header", kw)
+            self.recover()
+        self.close()
+        self.subgraphs.append(kw[1])
+
+
+def _indent(src: str, line_start: int) -> int:
+    i = line_start
+    while i < len(src) and src[i] in " \t":
+        i += 1
+    return i - line_start
+
+
+_STATEMENT_LIKE = re.compile(
+    r"""^(?:[^\s{}]+\s*(?:\|o|\|\||\}o|\}\||o\||o\{|\|\{|u)\s*(?:--|\.\.|\.-|-\.)|[^\s{}]+(?:\s*\[[^\]]*\])?\s*\{\s*$|(?:style|classDef|class|subgraph|direction)\s|end\s*$)""",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_statement(line: str) -> bool:
+    """Whether a line inside an unclosed block looks like a top-level statement."""
+    return _STATEMENT_LIKE.match(line) is not None
+
+
+def parse(source: str, *, browser_trim: bool = False) -> Parse:
+    """Parse one diagram's source. Never raises; the errors are in ``Parse.errors``."""
+    pre = preprocess(source, browser_trim=browser_trim)
+    return parse_preprocessed(pre)
+
+
+def parse_preprocessed(pre: Preprocessed) -> Parse:
+    conflicts = conflict_lines(pre.text)
+    stream = TokenStream(pre, 0, (INITIAL,), 0, conflicts)
+    p = Parser(pre, stream)
+    p.loose_errors = []
+    states = []
+    # leading trivia and the header
+    p._flush_trivia()
+    p.header()
+    while True:
+        states.append(_state_of(p))
+        if not p.parse_item():
+            break
+    # whatever trivia remains after EOF
+    p._flush_trivia()
+    while len(states) < len(p.items):
+        states.append(None)
+    result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states)
+    result.global_errors = finish_errors(p, pre)
+    result.errors = collect_errors(result)
+    return result
+
+
+def _state_of(p: Parser):
+    t = p.ts.get(p.i)
+    return (t[3], t[4], tuple(p.subgraphs), len(p.items))
+
+
+def finish_errors(p: Parser, pre: Preprocessed) -> list:
+    errs = list(p.loose_errors)
+    for s in p.subgraphs:
+        errs.append(SyntaxError(s, s + len("subgraph"), "this `subgraph` is never closed: expected `end`"))
+    if pre.front_matter_error is not None:
+        fe = pre.front_matter_error
+        errs.append(SyntaxError(fe.start, fe.end, fe.message))
+    return errs
+
+
+def collect_errors(parse: Parse) -> list:
+    """All syntax errors with absolute offsets, in source order, plus one error per
+    Git conflict region."""
+    errs = list(parse.global_errors)
+    for item, base in zip(parse.items, parse.starts):
+        if isinstance(item, Node) and item.errors:
+            for s, e, msg in item.errors:
+                errs.append(SyntaxError(base + s, base + e, msg))
+    errs.extend(conflict_errors(parse))
+    errs.sort(key=lambda e: (e.start, e.end))
+    return errs
+
+
+def conflict_errors(parse: Parse) -> list:
+    """One error per Git conflict region (``<<<<<<<`` … ``>>>>>>>``)."""
+    markers = [(k, s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
+    if not markers:
+        return []
+    src = parse.source
+    out = []
+    i = 0
+    while i < len(markers):
+        k, s, e = markers[i]
+        text = src[s:e]
+        if text.startswith("<<<<<<<"):
+            ours = text[7:].strip() or "ours"
+            j = i + 1
+            end = None
+            theirs = "theirs"
+            while j < len(markers):
+                t2 = src[markers[j][1] : markers[j][2]]
+                if t2.startswith(">>>>>>>"):
+                    end = markers[j]
+                    theirs = t2[7:].strip() or "theirs"
+                    break
+                if t2.startswith("<<<<<<<"):
+                    break
+                j += 1
+            if end is not None:
+                out.append(
+                    SyntaxError(
+                        s,
+                        end[2],
+                        f"unresolved Git conflict between `{ours}` and `{theirs}`: keep one side (or both) and delete the markers",
+                        "E002",
+                    )
+                )
+                i = j + 1
+                continue
+            out.append(SyntaxError(s, e, f"Git conflict marker `<<<<<<<` ({ours}) without its closing `>>>>>>>`", "E002"))
+            i += 1
+            continue
+        out.append(SyntaxError(s, e, f"stray Git conflict marker `{text[:7]}`: delete it", "E002"))
+        i += 1
+    return out
+
+
+def describe_text(text: str) -> str:
+    t = text.replace("\n", "\\n")
+    if "`" in t:
+        return f"'{t}'"
+    return f"`{t}`"

@@ -1,0 +1,452 @@
+"""Mermaid's text preprocessing, reproduced with a source map.
+
+Before its ER grammar sees a diagram, Mermaid 12.3.0 rewrites the text in this order
+(``mermaid-er-syntax.md`` §1):
+
+1. ``\\r\\n`` and lone ``\\r`` become ``\\n``; inside ``<tag attr="v">`` the attribute
+   quotes become ``'``;
+2. YAML front matter at the very start is cut off (and must be valid YAML);
+3. every ``%%{ ... }%%`` directive is removed, wherever it is (an unclosed one eats the rest);
+4. whole-line ``%%`` comments are removed with their newline, then leading whitespace;
+5. ``style``/``classDef`` lines lose a final ``;`` and ``#word;`` entities become marker
+   characters; a ``\\n`` is appended.
+
+:func:`preprocess` does the same and records, for every removed piece of the source, a
+:class:`Removed` span (so the syntax tree can keep it as trivia) and a :class:`SourceMap`
+from the text the lexer reads back to the diagram source. Nothing here raises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from erd_lsp.text import MapBuilder, SourceMap
+
+# JavaScript's \s, \w and '.' (no unicode flag), which differ from Python's.
+JS_WS = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+JS_DOT = "[^\n\r\u2028\u2029]"
+
+_DIRECTIVE = re.compile(
+    r"%{2}\{[" + JS_WS + r"]*(?:([A-Za-z0-9_]+)[" + JS_WS + r"]*:|([A-Za-z0-9_]+))[" + JS_WS
+    + r"]*(?:([A-Za-z0-9_]+)|((?:(?!\}%{2})" + JS_DOT + r"|\r?\n)*))?[" + JS_WS + r"]*(?:\}%{2})?",
+    re.IGNORECASE,
+)
+_COMMENT = re.compile(r"^[" + JS_WS + r"]*%%(?!\{)[^\n]+\n?", re.MULTILINE)
+_TAG = re.compile(r"<([A-Za-z0-9_]+)([^>]*)>")
+_TAG_ATTR = re.compile(r'="([^"]*)"')
+_STYLE_SEMI = re.compile(r"style" + JS_DOT + r"*:[^" + JS_WS + r"]*#" + JS_DOT + r"*;")
+_CLASSDEF_SEMI = re.compile(r"classDef" + JS_DOT + r"*:[^" + JS_WS + r"]*#" + JS_DOT + r"*;")
+_ENTITY = re.compile(r"#[A-Za-z0-9_]+;")
+_INT = re.compile(r"\+?[0-9]+")
+_LEADING_WS = re.compile(r"[" + JS_WS + r"]*")
+_DETECT_ER = re.compile(r"[" + JS_WS + r"]*erDiagram")
+_WS_CHARS = frozenset(
+    "\t\n\x0b\x0c\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+)
+
+MARK_OPEN = "\ufb02\u00b0"
+MARK_OPEN_INT = "\ufb02\u00b0\u00b0"
+MARK_CLOSE = "\u00b6\u00df"
+
+# Kinds of removed source text.
+FRONT_MATTER = "front_matter"
+DIRECTIVE = "directive"
+COMMENT = "comment"
+WHITESPACE = "whitespace"  # trimmed leading whitespace, dedent indentation, '\r' of CRLF
+STYLE_SEMI = "style_semicolon"
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """A piece of the diagram source that Mermaid deletes before lexing."""
+
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatterError:
+    start: int
+    end: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preprocessed:
+    source: str  # the diagram source (lossless tree text)
+    text: str  # what the lexer reads
+    map: SourceMap  # lexer text -> source
+    removed: tuple[Removed, ...]  # sorted, source offsets
+    replaced: tuple[tuple[int, str], ...]  # same-length rewrites: (source offset, new char)
+    front_matter: Optional[tuple[int, int]]  # source range of the front matter block
+    front_matter_body: Optional[tuple[int, int]]
+    front_matter_error: Optional[FrontMatterError]
+    title: Optional[str]
+    is_er: bool  # Mermaid's detector would pick the ER diagram
+    header_offset: int  # source offset where detection expects `erDiagram`
+
+    def clean(self, start: int, end: int) -> str:
+        """The value Mermaid sees for the source range ``[start, end)``: removed pieces
+        cut out, line endings normalised, rewrites applied (entities stay as written)."""
+        s = self.source[start:end]
+        if not self.removed and not self.replaced and "\r" not in s:
+            return s
+        parts = []
+        pos = start
+        for r in self.removed:
+            if r.end <= start or r.start >= end:
+                continue
+            if r.start > pos:
+                parts.append(self.source[pos : r.start])
+            pos = max(pos, r.end)
+        if pos < end:
+            parts.append(self.source[pos:end])
+        out = "".join(parts)
+        if self.replaced:
+            chars = None
+            for off, ch in self.replaced:
+                if start <= off < end:
+                    if chars is None:
+                        chars = list(self.source[start:end])
+                    chars[off - start] = ch
+            if chars is not None:
+                # re-run the cut on the rewritten characters
+                rewritten = "".join(chars)
+                parts = []
+                pos = start
+                for r in self.removed:
+                    if r.end <= start or r.start >= end:
+                        continue
+                    if r.start > pos:
+                        parts.append(rewritten[pos - start : r.start - start])
+                    pos = max(pos, r.end)
+                if pos < end:
+                    parts.append(rewritten[pos - start :])
+                out = "".join(parts)
+        return out.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Stage:
+    """One text plus its map back to the source, and the edits made so far."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.text = source
+        self.map: Optional[SourceMap] = None  # None = identity
+        self.removed: list[Removed] = []
+        self.replaced: list[tuple[int, str]] = []
+
+    def src_start(self, pos: int) -> int:
+        return pos if self.map is None else self.map.to_source_start(pos)
+
+    def src_end(self, pos: int) -> int:
+        return pos if self.map is None else self.map.to_source_end(pos)
+
+    def edit(self, edits: list[tuple[int, int, str, str]]) -> None:
+        """Apply ``(start, end, replacement, kind)`` edits (sorted, non-overlapping)."""
+        if not edits:
+            return
+        text = self.text
+        b = MapBuilder()
+        pos = 0
+        for start, end, new, kind in edits:
+            b.copy(text, pos, start)
+            if new:
+                b.replace(new, start, end)
+                if len(new) == end - start and kind == "rewrite":
+                    for i, (a, c) in enumerate(zip(text[start:end], new)):
+                        if a != c:
+                            self.replaced.append((self.src_start(start + i), c))
+            elif end > start:
+                s0, s1 = self.src_start(start), self.src_end(end)
+                if s1 > s0:
+                    self.removed.append(Removed(s0, s1, kind))
+            pos = end
+        b.copy(text, pos, len(text))
+        new_text, step = b.finish(len(text))
+        self.map = step if self.map is None else step.compose(self.map)
+        self.text = new_text
+
+
+def match_front_matter(text: str) -> Optional[tuple[str, int, int, int]]:
+    """Mermaid's front matter rule: ``(indent, body_start, body_end, length)`` or None.
+
+    The text (after optional spaces/tabs) must start with ``---`` and only whitespace may
+    follow it on that line; the block ends at the last-chance ``---`` line with the same
+    indentation, followed by whitespace up to a line break."""
+    n = len(text)
+    cursor = 0
+    while cursor < n and text[cursor] in _WS_CHARS and text[cursor] not in "\r\n":
+        cursor += 1
+    indent = text[:cursor]
+    if not text.startswith("---", cursor):
+        return None
+    opening_ends = []
+    i = cursor + 3
+    while i < n and text[i] in _WS_CHARS:
+        if text[i] in "\r\n":
+            opening_ends.append(i)
+        i += 1
+    if not opening_ends:
+        return None
+    fence = "\n" + indent + "---"
+
+    def closing_end(i: int) -> int:
+        # i is the index of a '\n' followed by the closing fence
+        j = i + len(fence)
+        last = -1
+        while j < n and text[j] in _WS_CHARS:
+            if text[j] in "\r\n":
+                last = j
+            j += 1
+        return last
+
+    earliest = opening_ends[0] + 1
+    # find every candidate closing fence position
+    candidates = []
+    i = text.find(fence, max(earliest - 1, 0))
+    while i >= 0:
+        if i >= earliest and closing_end(i) != -1:
+            candidates.append(i)
+        i = text.find(fence, i + 1)
+    if not candidates:
+        return None
+    last_closing = candidates[-1]
+    opening_end = opening_ends[0]
+    for c in opening_ends:
+        if c < last_closing:
+            opening_end = c
+    body_start = opening_end + 1
+    for c in candidates:
+        if body_start <= c <= last_closing:
+            return indent, body_start, c, closing_end(c) + 1
+    return None
+
+
+def _check_yaml(body: str) -> tuple[Optional[str], Optional[int], Optional[str]]:
+    """(error message, 0-based line in body, title) of the front matter YAML."""
+    try:
+        import yaml  # PyYAML: a real YAML parser, so that invalid front matter is caught
+    except ImportError:  # pragma: no cover - declared dependency
+        return None, None, None
+    try:
+        data = yaml.safe_load(body)
+    except yaml.YAMLError as e:  # type: ignore[attr-defined]
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line if mark is not None else 0
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        return f"invalid YAML in front matter: {problem}", line, None
+    except Exception as e:  # noqa: BLE001 - any YAML failure is a diagnostic, never a crash
+        return f"invalid YAML in front matter: {e}", 0, None
+    title = None
+    if isinstance(data, dict) and data.get("title") not in (None, ""):
+        title = str(data.get("title"))
+    return None, None, title
+
+
+def _dedent_trim(stage: _Stage) -> None:
+    """What ``mermaid.run()`` does to the text of a ``<pre class="mermaid">``: remove the
+    common indentation of the non-blank lines, then trim the whole text."""
+    text = stage.text
+    lines = []
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        j = text.find("\n", pos)
+        if j < 0:
+            lines.append((pos, n))
+            break
+        lines.append((pos, j))
+        pos = j + 1
+    indent = None
+    for a, b in lines:
+        line = text[a:b]
+        if line.strip(JS_WS_STR) == "":
+            continue
+        k = len(line) - len(line.lstrip(" \t"))
+        indent = k if indent is None else min(indent, k)
+    edits = []
+    if indent:
+        for a, b in lines:
+            line = text[a:b]
+            k = min(indent, len(line) - len(line.lstrip(" \t")))
+            if k:
+                edits.append((a, a + k, "", WHITESPACE))
+    stage.edit(edits)
+    text = stage.text
+    lead = len(text) - len(text.lstrip(JS_WS_STR))
+    trail = len(text) - len(text.rstrip(JS_WS_STR))
+    edits = []
+    if lead == len(text):
+        if text:
+            edits.append((0, len(text), "", WHITESPACE))
+    else:
+        if lead:
+            edits.append((0, lead, "", WHITESPACE))
+        if trail:
+            edits.append((len(text) - trail, len(text), "", WHITESPACE))
+    stage.edit(edits)
+
+
+JS_WS_STR = "".join(sorted(_WS_CHARS))
+
+
+def preprocess(source: str, *, browser_trim: bool = False) -> Preprocessed:
+    """Reproduce Mermaid's preprocessing of ``source`` (one diagram's text)."""
+    st = _Stage(source)
+
+    # 1. line endings: '\r\n' loses its '\r'; a lone '\r' becomes '\n'
+    if "\r" in source:
+        edits = []
+        for m in re.finditer(r"\r\n?", source):
+            if m.end() - m.start() == 2:
+                edits.append((m.start(), m.start() + 1, "", WHITESPACE))
+            else:
+                edits.append((m.start(), m.end(), "\n", "rewrite"))
+        st.edit(edits)
+    if browser_trim:
+        _dedent_trim(st)
+    # ... and attribute quotes inside <tags> become single quotes
+    if "<" in st.text:
+        edits = []
+        for m in _TAG.finditer(st.text):
+            attrs = m.group(2)
+            if '="' in attrs:
+                new = _TAG_ATTR.sub(lambda a: "='" + a.group(1) + "'", attrs)
+                if new != attrs:
+                    edits.append((m.start(2), m.end(2), new, "rewrite"))
+        st.edit(edits)
+
+    # 2. front matter
+    fm_range = fm_body = None
+    fm_error = None
+    title = None
+    fm = match_front_matter(st.text)
+    if fm is not None:
+        indent, b0, b1, length = fm
+        body = st.text[b0:b1]
+        if indent:
+            body = "\n".join(l[len(indent):] if l.startswith(indent) else l for l in body.split("\n"))
+        msg, line, title = _check_yaml(body)
+        fm_range = (st.src_start(0), st.src_end(length))
+        fm_body = (st.src_start(b0), st.src_end(b1))
+        if msg is not None:
+            # point at the offending line of the body
+            lines = st.text[b0:b1].split("\n")
+            line = max(0, min(line or 0, len(lines) - 1))
+            a = b0 + sum(len(x) + 1 for x in lines[:line])
+            fm_error = FrontMatterError(st.src_start(a), st.src_end(a + len(lines[line])), msg)
+        st.edit([(0, length, "", FRONT_MATTER)])
+
+    # 3. directives
+    if "%%" in st.text:
+        st.edit([(m.start(), m.end(), "", DIRECTIVE) for m in _DIRECTIVE.finditer(st.text) if m.end() > m.start()])
+        # 4. comment lines
+        if "%%" in st.text:
+            st.edit([(m.start(), m.end(), "", COMMENT) for m in _COMMENT.finditer(st.text)])
+    lead = _LEADING_WS.match(st.text).end()
+    if lead:
+        st.edit([(0, lead, "", WHITESPACE)])
+
+    header_offset = st.src_start(0)
+    is_er = _detect_er(st.text)
+
+    # 5. entity encoding
+    edits = []
+    if "style" in st.text or "classDef" in st.text:
+        semis = []
+        for rx in (_STYLE_SEMI, _CLASSDEF_SEMI):
+            for m in rx.finditer(st.text):
+                semis.append(m.end() - 1)
+        # a ';' may be dropped only once even if both patterns end there
+        for p in sorted(set(semis)):
+            edits.append((p, p + 1, "", STYLE_SEMI))
+        st.edit(edits)
+        edits = []
+    if "#" in st.text:
+        for m in _ENTITY.finditer(st.text):
+            inner = m.group()[1:-1]
+            opener = MARK_OPEN_INT if _INT.fullmatch(inner) else MARK_OPEN
+            edits.append((m.start(), m.end(), opener + inner + MARK_CLOSE, "entity"))
+        st.edit(edits)
+
+    text = st.text + "\n"
+    smap = st.map if st.map is not None else SourceMap.identity(len(source))
+    # the appended '\n' stands for the end of the source
+    runs = smap.runs()
+    runs.append((len(st.text), 1, len(source), 0))
+    smap = SourceMap(runs, len(text), len(source))
+    removed = tuple(sorted(st.removed, key=lambda r: (r.start, r.end)))
+    return Preprocessed(
+        source=source,
+        text=text,
+        map=smap,
+        removed=removed,
+        replaced=tuple(sorted(st.replaced)),
+        front_matter=fm_range,
+        front_matter_body=fm_body,
+        front_matter_error=fm_error,
+        title=title,
+        is_er=is_er,
+        header_offset=header_offset,
+    )
+
+
+def _strip_any_comments(text: str) -> str:
+    """Mermaid's detector-side comment stripping: from every ``%%`` (and the whitespace
+    before it) to the end of its line."""
+    out = []
+    consumed = 0
+    search = 0
+    n = len(text)
+    while search < n:
+        marker = text.find("%%", search)
+        if marker < 0:
+            break
+        line_end = text.find("\n", marker)
+        if line_end < 0:
+            break
+        start = marker
+        while start > consumed and text[start - 1] in _WS_CHARS:
+            start -= 1
+        out.append(text[consumed:start] + "\n")
+        consumed = line_end + 1
+        search = consumed
+    out.append(text[consumed:])
+    return "".join(out)
+
+
+def _detect_er(cleaned: str) -> bool:
+    t = cleaned
+    fm = match_front_matter(t)
+    if fm is not None:
+        t = t[fm[3] :]
+    if "%%" in t:
+        t = _strip_any_comments(_DIRECTIVE.sub("", t))
+    return _DETECT_ER.match(t) is not None
+
+
+def decode_markers(s: str) -> str:
+    """Turn Mermaid's entity markers back into the source spelling ``#word;``."""
+    if "\ufb02" not in s and "\u00b6" not in s:
+        return s
+    return s.replace(MARK_OPEN_INT, "#").replace(MARK_OPEN, "#").replace(MARK_CLOSE, ";")
+
+
+def detect_other_type(cleaned_first_word: str) -> bool:
+    """True when the first word names another Mermaid diagram type."""
+    return cleaned_first_word in OTHER_DIAGRAM_KEYWORDS
+
+
+OTHER_DIAGRAM_KEYWORDS = frozenset(
+    """graph flowchart flowchart-v2 flowchart-elk sequenceDiagram classDiagram classDiagram-v2
+    stateDiagram stateDiagram-v2 gantt pie journey gitGraph requirementDiagram requirement
+    C4Context C4Container C4Component C4Dynamic C4Deployment mindmap timeline quadrantChart
+    sankey sankey-beta xychart xychart-beta block block-beta packet packet-beta architecture
+    architecture-beta kanban radar radar-beta treemap treemap-beta info zenuml venn venn-beta
+    ishikawa ishikawa-beta""".split()
+)

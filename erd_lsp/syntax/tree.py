@@ -1,0 +1,149 @@
+"""The lossless syntax tree.
+
+A diagram's tree is a ``DIAGRAM`` root whose children, the *items*, are its top-level
+statements, newlines and trivia, in order. Inside an item, tokens are ``(kind, start,
+end)`` tuples whose offsets are relative to the item's start, so that an incremental
+reparse can reuse the items after an edit unchanged; :class:`Parse` keeps the absolute
+start of every item. Nodes carry no semantic information.
+
+Invariant: the tokens of all items, in order, cover the diagram source exactly once, so
+the tree's text is the source, for every input.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Union
+
+from erd_lsp.syntax import kinds as K
+
+Token = tuple  # (kind: str, start: int, end: int), offsets relative to the item
+
+
+class Node:
+    """An inner node: a kind and its children (nodes and tokens), in source order."""
+
+    __slots__ = ("kind", "children", "errors")
+
+    def __init__(self, kind: str, children: list, errors: tuple = ()) -> None:
+        self.kind = kind
+        self.children = children
+        self.errors = errors  # ((rel_start, rel_end, message), ...) on top-level items only
+
+    @property
+    def start(self) -> int:
+        for c in self.children:
+            return c.start if isinstance(c, Node) else c[1]
+        return 0
+
+    @property
+    def end(self) -> int:
+        for c in reversed(self.children):
+            return c.end if isinstance(c, Node) else c[2]
+        return 0
+
+    def tokens(self) -> Iterator[Token]:
+        for c in self.children:
+            if isinstance(c, Node):
+                yield from c.tokens()
+            else:
+                yield c
+
+    def nodes(self, kind: str | None = None) -> Iterator["Node"]:
+        """Child nodes (of one kind when given)."""
+        for c in self.children:
+            if isinstance(c, Node) and (kind is None or c.kind == kind):
+                yield c
+
+    def node(self, kind: str) -> Optional["Node"]:
+        for c in self.children:
+            if isinstance(c, Node) and c.kind == kind:
+                return c
+        return None
+
+    def child_tokens(self, kinds=None) -> Iterator[Token]:
+        for c in self.children:
+            if not isinstance(c, Node) and (kinds is None or c[0] in kinds):
+                yield c
+
+    def __repr__(self) -> str:
+        return f"Node({self.kind}, {self.start}..{self.end})"
+
+
+Item = Union[Node, Token]
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxError:
+    start: int
+    end: int
+    message: str
+    code: str = "E001"
+
+
+@dataclass
+class Parse:
+    """A parsed diagram: the source, its items with their absolute starts, and the errors."""
+
+    source: str
+    items: list
+    starts: list
+    errors: list = field(default_factory=list)
+    pre: object = None  # the Preprocessed text the lexer read
+    states: list = field(default_factory=list)  # parser state before each item (for reparse)
+    global_errors: list = field(default_factory=list)
+
+    def item_index_at(self, offset: int) -> int:
+        """Index of the item containing ``offset`` (the last one starting at or before it)."""
+        return max(0, bisect_right(self.starts, offset) - 1)
+
+    def text(self) -> str:
+        """The text of the tree, rebuilt from its tokens (equals ``source``)."""
+        parts = []
+        for item, base in zip(self.items, self.starts):
+            for _k, s, e in iter_tokens(item):
+                parts.append(self.source[base + s : base + e])
+        return "".join(parts)
+
+    def tokens(self) -> Iterator[tuple[str, int, int]]:
+        """Every token with absolute offsets, in order."""
+        for item, base in zip(self.items, self.starts):
+            for k, s, e in iter_tokens(item):
+                yield k, base + s, base + e
+
+
+def iter_tokens(item: Item) -> Iterator[Token]:
+    if isinstance(item, Node):
+        yield from item.tokens()
+    else:
+        yield item
+
+
+def item_length(item: Item) -> int:
+    if isinstance(item, Node):
+        return item.end
+    return item[2]
+
+
+def dump(parse: Parse) -> str:
+    """A readable dump of the tree (for tests and debugging)."""
+    out: list[str] = []
+    src = parse.source
+
+    def rec(node, base, depth):
+        pad = "  " * depth
+        if isinstance(node, Node):
+            out.append(f"{pad}{node.kind}@{base + node.start}..{base + node.end}")
+            for c in node.children:
+                rec(c, base, depth + 1)
+        else:
+            k, s, e = node
+            out.append(f"{pad}{k}@{base + s}..{base + e} {src[base + s : base + e]!r}")
+
+    out.append(f"DIAGRAM@0..{len(src)}")
+    for item, base in zip(parse.items, parse.starts):
+        rec(item, base, 1)
+    for e in parse.errors:
+        out.append(f"error {e.start}..{e.end}: {e.message}")
+    return "\n".join(out)

@@ -1,0 +1,275 @@
+"""Plain text utilities: ranges, line indexes and source maps.
+
+Everything in the core speaks *offsets*: indexes into a Python ``str`` (code points).
+Line/column pairs and the UTF-8/UTF-16 units that editors negotiate are computed
+here, at the edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+__all__ = ["TextRange", "TextEdit", "LineIndex", "SourceMap", "apply_edit"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TextRange:
+    """A half-open range ``[start, end)`` of offsets into a text."""
+
+    start: int
+    end: int
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def contains(self, offset: int) -> bool:
+        """True when ``offset`` lies inside the range or touches its end (cursor semantics)."""
+        return self.start <= offset <= self.end
+
+    def shift(self, delta: int) -> "TextRange":
+        return TextRange(self.start + delta, self.end + delta)
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace the text in ``range`` by ``new_text``."""
+
+    range: TextRange
+    new_text: str
+
+
+def apply_edit(text: str, edit: TextEdit) -> str:
+    return text[: edit.range.start] + edit.new_text + text[edit.range.end :]
+
+
+class LineIndex:
+    """Converts offsets to (line, column) and back, in code points, UTF-16 or UTF-8 units.
+
+    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r`` (what LSP and Mermaid both count).
+    """
+
+    __slots__ = ("text", "line_starts", "_ascii")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = [0]
+        if "\r" in text:
+            i = 0
+            n = len(text)
+            while True:
+                j = text.find("\n", i)
+                k = text.find("\r", i)
+                if j < 0 and k < 0:
+                    break
+                if k >= 0 and (j < 0 or k < j):
+                    if k + 1 < n and text[k + 1] == "\n":
+                        i = k + 2
+                    else:
+                        i = k + 1
+                else:
+                    i = j + 1
+                starts.append(i)
+        else:
+            find = text.find
+            i = find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+        self.line_starts = starts
+        self._ascii = text.isascii()
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_of(self, offset: int) -> int:
+        """0-based line containing ``offset`` (clamped to the text)."""
+        offset = max(0, min(offset, len(self.text)))
+        return bisect_right(self.line_starts, offset) - 1
+
+    def line_range(self, line: int, *, with_eol: bool = False) -> TextRange:
+        """The range of a 0-based line, without its line ending unless asked."""
+        line = max(0, min(line, len(self.line_starts) - 1))
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
+        if not with_eol:
+            while end > start and self.text[end - 1] in "\r\n":
+                end -= 1
+        return TextRange(start, end)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """0-based (line, column) in code points."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self.line_starts, offset) - 1
+        return line, offset - self.line_starts[line]
+
+    def position(self, offset: int, encoding: str = "utf-16") -> tuple[int, int]:
+        """0-based (line, character) with the character counted in ``encoding`` units
+        (``"utf-16"``, ``"utf-8"`` or ``"utf-32"``)."""
+        line, col = self.line_col(offset)
+        if self._ascii or encoding == "utf-32" or col == 0:
+            return line, col
+        start = self.line_starts[line]
+        return line, units(self.text[start : start + col], encoding)
+
+    def offset(self, line: int, character: int, encoding: str = "utf-16") -> int:
+        """The offset of a 0-based (line, character) position; out-of-range positions clamp
+        to the end of the line (as LSP asks) or of the text."""
+        if line < 0:
+            return 0
+        if line >= len(self.line_starts):
+            return len(self.text)
+        rng = self.line_range(line)
+        if character <= 0:
+            return rng.start
+        if self._ascii or encoding == "utf-32":
+            return min(rng.start + character, rng.end)
+        count = 0
+        for i in range(rng.start, rng.end):
+            if count >= character:
+                return i
+            count += units(self.text[i], encoding)
+        return rng.end
+
+
+def units(s: str, encoding: str) -> int:
+    """Length of ``s`` in code units of ``encoding``."""
+    if encoding == "utf-32" or s.isascii():
+        return len(s)
+    if encoding == "utf-8":
+        return len(s.encode("utf-8", "surrogatepass"))
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+
+
+class SourceMap:
+    """Maps offsets of a derived text back to the text it was derived from.
+
+    The derived text is covered by *runs* ``(dst_start, dst_len, src_start, src_len)``
+    in order. A run with ``dst_len == src_len`` maps character by character; any other
+    run (a replacement) maps as a whole. Source text that no run covers was removed.
+    """
+
+    __slots__ = ("dst", "dlen", "src", "slen", "derived_len", "source_len")
+
+    def __init__(self, runs: list[tuple[int, int, int, int]], derived_len: int, source_len: int):
+        self.dst = [r[0] for r in runs]
+        self.dlen = [r[1] for r in runs]
+        self.src = [r[2] for r in runs]
+        self.slen = [r[3] for r in runs]
+        self.derived_len = derived_len
+        self.source_len = source_len
+
+    @classmethod
+    def identity(cls, length: int) -> "SourceMap":
+        return cls([(0, length, 0, length)] if length else [], length, length)
+
+    @property
+    def is_identity(self) -> bool:
+        return (
+            len(self.dst) <= 1
+            and self.derived_len == self.source_len
+            and (not self.dst or (self.src[0] == 0 and self.dlen[0] == self.derived_len))
+        )
+
+    def runs(self) -> list[tuple[int, int, int, int]]:
+        return list(zip(self.dst, self.dlen, self.src, self.slen))
+
+    def to_source_start(self, pos: int) -> int:
+        """Source offset where a range starting at derived ``pos`` starts."""
+        if not self.dst:
+            return 0
+        i = bisect_right(self.dst, pos) - 1
+        if i < 0:
+            return self.src[0]
+        d, dl, s, sl = self.dst[i], self.dlen[i], self.src[i], self.slen[i]
+        if pos >= d + dl:
+            # past the last run (only at the very end)
+            return s + sl
+        if dl == sl:
+            return s + (pos - d)
+        return s
+
+    def to_source_end(self, pos: int) -> int:
+        """Source offset where a range ending at derived ``pos`` ends."""
+        if not self.dst:
+            return 0
+        i = bisect_right(self.dst, pos - 1) - 1 if pos > 0 else 0
+        if i < 0:
+            return self.src[0]
+        d, dl, s, sl = self.dst[i], self.dlen[i], self.src[i], self.slen[i]
+        if pos <= d:
+            return s
+        if dl == sl:
+            return s + min(pos - d, dl)
+        return s + sl
+
+    def compose(self, outer: "SourceMap") -> "SourceMap":
+        """A map from this map's derived text to ``outer``'s source, where this map's
+        source is ``outer``'s derived text."""
+        runs: list[tuple[int, int, int, int]] = []
+        for d, dl, s, sl in zip(self.dst, self.dlen, self.src, self.slen):
+            if dl == sl and dl:
+                # split the exact run wherever the outer map changes run
+                pos = 0
+                while pos < dl:
+                    sp = s + pos
+                    j = bisect_right(outer.dst, sp) - 1
+                    od, odl, os_, osl = outer.dst[j], outer.dlen[j], outer.src[j], outer.slen[j]
+                    take = min(dl - pos, od + odl - sp)
+                    if odl == osl:
+                        runs.append((d + pos, take, os_ + (sp - od), take))
+                    else:
+                        a = outer.to_source_start(sp)
+                        b = outer.to_source_end(sp + take)
+                        runs.append((d + pos, take, a, b - a))
+                    pos += take
+            else:
+                a = outer.to_source_start(s)
+                b = outer.to_source_end(s + sl) if sl else a
+                runs.append((d, dl, a, b - a))
+        return SourceMap(runs, self.derived_len, outer.source_len)
+
+
+class MapBuilder:
+    """Builds the text and source map of a derived text piece by piece."""
+
+    __slots__ = ("parts", "runs", "pos")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.runs: list[tuple[int, int, int, int]] = []
+        self.pos = 0
+
+    def copy(self, text: str, start: int, end: int) -> None:
+        """Append ``text[start:end]`` unchanged."""
+        if end <= start:
+            return
+        n = end - start
+        self.parts.append(text[start:end])
+        runs = self.runs
+        if runs:
+            d, dl, s, sl = runs[-1]
+            if dl == sl and d + dl == self.pos and s + sl == start:
+                runs[-1] = (d, dl + n, s, sl + n)
+                self.pos += n
+                return
+        runs.append((self.pos, n, start, n))
+        self.pos += n
+
+    def replace(self, new: str, src_start: int, src_end: int) -> None:
+        """Append ``new`` standing for the source range ``[src_start, src_end)``."""
+        if new == "" :
+            return
+        if len(new) == src_end - src_start:
+            # same length: keep the character-by-character mapping
+            self.parts.append(new)
+            self.runs.append((self.pos, len(new), src_start, len(new)))
+            self.pos += len(new)
+            return
+        self.parts.append(new)
+        self.runs.append((self.pos, len(new), src_start, src_end - src_start))
+        self.pos += len(new)
+
+    def finish(self, source_len: int) -> tuple[str, SourceMap]:
+        return "".join(self.parts), SourceMap(self.runs, self.pos, source_len)
