@@ -1,0 +1,599 @@
+"""The semantic model of one ER diagram: what Mermaid's ``ErDB`` records, plus ranges.
+
+:func:`build` walks a :class:`~erd_lsp.syntax.tree.Parse` and applies Mermaid 12.3.0's
+semantic actions in source order: entities in order of first mention (created by entity
+statements and by relationships alike), the first alias wins, attributes of repeated
+blocks are appended, ``class``/``style`` only reach entities that exist at that moment,
+the last top-level ``direction`` wins, subgraph members are deduplicated. It also records
+what Mermaid does not: the range of every name, which entities were declared by a
+statement and which only by a relationship, and every reference.
+
+It works on trees with syntax errors too (what parsed is modelled). It never raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.tree import Node, Parse
+from erd_lsp.text import TextRange
+
+ZERO_OR_ONE = "ZERO_OR_ONE"
+ZERO_OR_MORE = "ZERO_OR_MORE"
+ONE_OR_MORE = "ONE_OR_MORE"
+ONLY_ONE = "ONLY_ONE"
+MD_PARENT = "MD_PARENT"
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    entity: str
+    type: str
+    name: str
+    keys: tuple[str, ...]
+    comment: Optional[str]
+    range: TextRange  # the whole attribute
+    type_range: TextRange
+    name_range: TextRange
+    key_ranges: tuple[TextRange, ...]
+    comment_range: Optional[TextRange]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    alias: Optional[str]
+    implicit: bool  # never named by an entity statement, only by relationships
+    attributes: tuple[Attribute, ...]
+    definitions: tuple[TextRange, ...]  # name ranges of its entity statements
+    blocks: tuple[TextRange, ...]  # ranges of its `{ ... }` blocks
+    references: tuple[TextRange, ...]  # every other use of its name
+    alias_range: Optional[TextRange]
+    classes: tuple[str, ...]
+    styles: tuple[str, ...]
+    first_mention: TextRange
+
+    @property
+    def has_block(self) -> bool:
+        return bool(self.blocks)
+
+    @property
+    def display_name(self) -> str:
+        return self.alias or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    left: str
+    right: str
+    left_cardinality: str
+    right_cardinality: str
+    identifying: bool
+    label: str
+    range: TextRange
+    left_range: TextRange
+    right_range: TextRange
+    left_card_range: TextRange
+    right_card_range: TextRange
+    line_range: TextRange
+    label_range: TextRange
+    left_is_subgraph: bool = False
+    right_is_subgraph: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClassDef:
+    name: str
+    styles: tuple[str, ...]
+    text_styles: tuple[str, ...]
+    ranges: tuple[TextRange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    id: str
+    title: str
+    nodes: tuple[str, ...]
+    direction: Optional[str]
+    range: TextRange  # from `subgraph` to `end`
+    name_range: TextRange
+    classes: tuple[str, ...]
+    styles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One use of a name: an entity (or subgraph) name, where, and in what role."""
+
+    name: str
+    range: TextRange
+    role: str  # "definition" | "relationship" | "class" | "style" | "alias-target"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    entities: dict  # name -> Entity, in Mermaid's order
+    relationships: tuple[Relationship, ...]
+    classes: dict  # classDef name -> ClassDef
+    direction: str
+    acc_title: str
+    acc_descr: str
+    subgraphs: tuple[Subgraph, ...]
+    title: Optional[str]
+    references: tuple[Reference, ...]  # every entity name occurrence, in source order
+    class_uses: tuple[tuple[str, TextRange], ...]  # class names used by `class` and `:::`
+
+    def entity(self, name: str) -> Optional[Entity]:
+        return self.entities.get(name)
+
+    @property
+    def declares_blocks(self) -> bool:
+        return any(e.blocks for e in self.entities.values())
+
+
+class _E:
+    __slots__ = ("name", "alias", "implicit", "attributes", "definitions", "blocks", "references", "alias_range", "classes", "styles", "first")
+
+    def __init__(self, name, first):
+        self.name = name
+        self.alias = ""
+        self.implicit = True
+        self.attributes = []
+        self.definitions = []
+        self.blocks = []
+        self.references = []
+        self.alias_range = None
+        self.classes = []
+        self.styles = []
+        self.first = first
+
+
+_CARD = {
+    K.ZERO_OR_ONE: ZERO_OR_ONE,
+    K.ZERO_OR_MORE: ZERO_OR_MORE,
+    K.ONE_OR_MORE: ONE_OR_MORE,
+    K.ONLY_ONE: ONLY_ONE,
+    K.MD_PARENT: MD_PARENT,
+}
+
+
+class _Builder:
+    def __init__(self, parse: Parse) -> None:
+        self.parse = parse
+        self.pre = parse.pre
+        self.entities: dict[str, _E] = {}
+        self.relationships: list[Relationship] = []
+        self.classes: dict[str, list] = {}
+        self.direction = "TB"
+        self.acc_title = ""
+        self.acc_descr = ""
+        self.subgraphs: list[dict] = []
+        self.subgraph_lookup: dict[str, dict] = {}
+        self.open_subgraphs: list[dict] = []
+        self.refs: list[Reference] = []
+        self.class_uses: list = []
+
+    # -- values -------------------------------------------------------------------------
+    def value(self, tok, base) -> str:
+        return self.pre.clean(base + tok[1], base + tok[2])
+
+    def name_value(self, tok, base) -> str:
+        v = self.value(tok, base)
+        if tok[0] in (K.ENTITY_NAME, K.WORD):
+            v = v.replace('"', "")
+        return v
+
+    def rng(self, tok, base) -> TextRange:
+        return TextRange(base + tok[1], base + tok[2])
+
+    # -- ErDB ---------------------------------------------------------------------------
+    def add_entity(self, name: str, rng: TextRange, alias: str = "") -> _E:
+        e = self.entities.get(name)
+        if e is None:
+            e = _E(name, rng)
+            e.alias = alias
+            self.entities[name] = e
+        elif not e.alias and alias:
+            e.alias = alias
+        return e
+
+    def set_class(self, ids, classes) -> None:
+        for i in ids:
+            e = self.entities.get(i)
+            if e is not None:
+                e.classes.extend(classes)
+            sg = self.subgraph_lookup.get(i)
+            if sg is not None:
+                sg["classes"].extend(classes)
+
+    def member(self, value) -> None:
+        if self.open_subgraphs:
+            self.open_subgraphs[-1]["members"].append(value)
+
+    # -- walk ---------------------------------------------------------------------------
+    def run(self) -> Diagram:
+        for item, base in zip(self.parse.items, self.parse.starts):
+            if not isinstance(item, Node):
+                continue
+            k = item.kind
+            if k == K.ENTITY_STMT:
+                self.entity_stmt(item, base)
+            elif k == K.REL_STMT:
+                self.rel_stmt(item, base)
+            elif k == K.CLASS_STMT:
+                self.class_stmt(item, base)
+            elif k == K.STYLE_STMT:
+                self.style_stmt(item, base)
+            elif k == K.CLASSDEF_STMT:
+                self.classdef_stmt(item, base)
+            elif k == K.DIRECTION_STMT:
+                self.direction_stmt(item, base)
+            elif k == K.ACC_TITLE_STMT:
+                v = self.acc_value(item, base, K.ACC_TITLE_VALUE)
+                if v is not None:
+                    self.acc_title = _sanitize(v.strip()).lstrip()
+                    self.member(v.strip())
+            elif k == K.ACC_DESCR_STMT:
+                multi = any(t[0] == K.ACC_DESCR_MULTI_VALUE for t in item.child_tokens())
+                v = self.acc_value(item, base, K.ACC_DESCR_MULTI_VALUE if multi else K.ACC_DESCR_VALUE)
+                if v is not None:
+                    self.acc_descr = _collapse_newlines(_sanitize(v.strip()))
+                    self.member(v.strip())
+            elif k == K.SUBGRAPH_START:
+                self.subgraph_start(item, base)
+            elif k == K.SUBGRAPH_END:
+                if item.errors:
+                    continue
+                self.subgraph_end(item, base)
+        return self.finish()
+
+    def acc_value(self, item, base, kind) -> Optional[str]:
+        vals = [self.value(t, base) for t in item.child_tokens({kind})]
+        if not vals:
+            return None
+        return vals[-1]
+
+    def entity_stmt(self, node: Node, base: int) -> None:
+        ref = node.node(K.ENTITY_REF)
+        if ref is None:
+            return
+        tok = next(ref.child_tokens(), None)
+        if tok is None:
+            return
+        name = self.name_value(tok, base)
+        r = self.rng(tok, base)
+        alias = ""
+        alias_range = None
+        alias_node = node.node(K.ALIAS)
+        if alias_node is not None:
+            toks = [t for t in alias_node.child_tokens(K.ENTITY_NAMES)]
+            if toks and not node.errors:
+                alias = self.name_value(toks[0], base)
+                alias_range = self.rng(toks[0], base)
+        e = self.add_entity(name, r, alias)
+        if alias and e.alias == alias and e.alias_range is None:
+            e.alias_range = alias_range
+        e.implicit = False
+        e.definitions.append(r)
+        self.refs.append(Reference(name, r, "definition"))
+        block = node.node(K.ATTR_BLOCK)
+        if block is not None:
+            e.blocks.append(TextRange(base + block.start, base + block.end))
+            for attr in block.nodes(K.ATTRIBUTE):
+                a = self.attribute(attr, base, name)
+                if a is not None:
+                    e.attributes.append(a)
+        cl = node.node(K.CLASS_LIST)
+        if cl is not None:
+            self.set_class([name], self.id_values(cl, base))
+        self.member(name)
+
+    def id_values(self, holder: Node, base: int) -> list[str]:
+        idl = holder if holder.kind == K.ID_LIST else holder.node(K.ID_LIST)
+        if idl is None:
+            return []
+        out = []
+        for t in idl.child_tokens({K.UNICODE_TEXT, K.STYLE_TEXT}):
+            v = self.value(t, base)
+            out.append(v)
+            if holder.kind == K.CLASS_LIST:
+                self.class_uses.append((v, self.rng(t, base)))
+        return out
+
+    def attribute(self, node: Node, base: int, entity: str) -> Optional[Attribute]:
+        tnode = node.node(K.ATTR_TYPE)
+        nnode = node.node(K.ATTR_NAME)
+        if tnode is None or nnode is None:
+            return None
+        ttoks = list(tnode.child_tokens({K.ATTRIBUTE_WORD, K.CHAR}))
+        ntoks = list(nnode.child_tokens({K.ATTRIBUTE_WORD}))
+        if not ttoks or not ntoks:
+            return None
+        typ = "".join(self.value(t, base) for t in ttoks)
+        name = self.value(ntoks[0], base)
+        keys = []
+        key_ranges = []
+        kl = node.node(K.KEY_LIST)
+        if kl is not None:
+            for t in kl.child_tokens({K.ATTRIBUTE_KEY}):
+                keys.append(self.value(t, base))
+                key_ranges.append(self.rng(t, base))
+        comment = None
+        comment_range = None
+        cn = node.node(K.ATTR_COMMENT)
+        if cn is not None:
+            ct = next(cn.child_tokens({K.COMMENT_STRING}), None)
+            if ct is not None:
+                comment = self.value(ct, base).replace('"', "")
+                comment_range = self.rng(ct, base)
+        # the type range spans the word (and '?'); backticks stay outside
+        type_range = TextRange(base + ttoks[0][1], base + ttoks[-1][2])
+        return Attribute(
+            entity=entity,
+            type=typ,
+            name=name,
+            keys=tuple(keys),
+            comment=comment if comment else None,
+            range=TextRange(base + node.start, base + node.end),
+            type_range=type_range,
+            name_range=self.rng(ntoks[0], base),
+            key_ranges=tuple(key_ranges),
+            comment_range=comment_range,
+        )
+
+    def rel_stmt(self, node: Node, base: int) -> None:
+        if node.errors:
+            # an incomplete relationship still names its entities (for navigation), but
+            # records no relationship
+            for ref in node.nodes(K.ENTITY_REF):
+                tok = next(ref.child_tokens(), None)
+                if tok is not None:
+                    name = self.name_value(tok, base)
+                    self.add_entity(name, self.rng(tok, base))
+                    self.refs.append(Reference(name, self.rng(tok, base), "relationship"))
+            return
+        refs = list(node.nodes(K.ENTITY_REF))
+        spec = node.node(K.REL_SPEC)
+        label = node.node(K.LABEL)
+        if len(refs) != 2 or spec is None or label is None:
+            return
+        lt = next(refs[0].child_tokens())
+        rt = next(refs[1].child_tokens())
+        left = self.name_value(lt, base)
+        right = self.name_value(rt, base)
+        sp = list(spec.child_tokens(K.CARDINALITIES | K.REL_TYPES))
+        lab = next(label.child_tokens(K.ROLES), None)
+        if len(sp) != 3 or lab is None:
+            return
+        lr, rr = self.rng(lt, base), self.rng(rt, base)
+        self.add_entity(left, lr)
+        self.add_entity(right, rr)
+        self.refs.append(Reference(left, lr, "relationship"))
+        self.refs.append(Reference(right, rr, "relationship"))
+        rel = Relationship(
+            left=left,
+            right=right,
+            left_cardinality=_CARD[sp[0][0]],
+            right_cardinality=_CARD[sp[2][0]],
+            identifying=sp[1][0] == K.IDENTIFYING,
+            label=self.name_value(lab, base),
+            range=TextRange(base + node.start, base + node.end),
+            left_range=lr,
+            right_range=rr,
+            left_card_range=self.rng(sp[0], base),
+            right_card_range=self.rng(sp[2], base),
+            line_range=self.rng(sp[1], base),
+            label_range=self.rng(lab, base),
+            left_is_subgraph=left in self.subgraph_lookup,
+            right_is_subgraph=right in self.subgraph_lookup,
+        )
+        self.relationships.append(rel)
+        # classes: `A:::x ||--o{ B:::y`
+        lists = list(node.nodes(K.CLASS_LIST))
+        for cl in lists:
+            owner = left if cl.start < refs[1].start else right
+            self.set_class([owner], self.id_values(cl, base))
+        self.member(left)
+        self.member(right)
+
+    def class_stmt(self, node: Node, base: int) -> None:
+        if node.errors:
+            return
+        lists = list(node.nodes(K.ID_LIST))
+        if len(lists) != 2:
+            return
+        ids = [self.value(t, base) for t in lists[0].child_tokens({K.UNICODE_TEXT})]
+        classes = [self.value(t, base) for t in lists[1].child_tokens({K.UNICODE_TEXT})]
+        for t in lists[0].child_tokens({K.UNICODE_TEXT}):
+            v = self.value(t, base)
+            if v in self.entities:
+                self.refs.append(Reference(v, self.rng(t, base), "class"))
+        for t in lists[1].child_tokens({K.UNICODE_TEXT}):
+            self.class_uses.append((self.value(t, base), self.rng(t, base)))
+        self.set_class(ids, classes)
+        kw = next(node.child_tokens({K.CLASS}))
+        self.member(self.value(kw, base))
+
+    def styles(self, node: Node, base: int) -> list[str]:
+        sl = node.node(K.STYLE_LIST)
+        if sl is None:
+            return []
+        out = []
+        for decl in sl.nodes(K.STYLE_DECL):
+            out.append("".join(self.value(t, base) for t in decl.child_tokens({K.STYLE_TEXT, K.NUM, K.COLON, K.BRKT})))
+        return out
+
+    def style_stmt(self, node: Node, base: int) -> None:
+        if node.errors:
+            return
+        idl = node.node(K.ID_LIST)
+        if idl is None:
+            return
+        styles = self.styles(node, base)
+        for t in idl.child_tokens({K.STYLE_TEXT, K.UNICODE_TEXT}):
+            i = self.value(t, base)
+            e = self.entities.get(i)
+            if e is not None:
+                e.styles.extend(styles)
+                self.refs.append(Reference(i, self.rng(t, base), "style"))
+            sg = self.subgraph_lookup.get(i)
+            if sg is not None:
+                sg["styles"].extend(styles)
+        kw = next(node.child_tokens({K.STYLE}))
+        self.member(self.value(kw, base))
+
+    def classdef_stmt(self, node: Node, base: int) -> None:
+        if node.errors:
+            return
+        idl = node.node(K.ID_LIST)
+        if idl is None:
+            return
+        styles = self.styles(node, base)
+        for t in idl.child_tokens({K.STYLE_TEXT, K.UNICODE_TEXT}):
+            i = self.value(t, base)
+            c = self.classes.get(i)
+            if c is None:
+                c = self.classes[i] = [[], [], []]
+            for s in styles:
+                if "color" in s:
+                    c[1].append(s.replace("fill", "bgFill", 1))
+                c[0].append(s)
+            c[2].append(self.rng(t, base))
+        kw = next(node.child_tokens({K.CLASSDEF}))
+        self.member(self.value(kw, base))
+
+    def direction_stmt(self, node: Node, base: int) -> None:
+        tok = next(node.child_tokens({K.DIRECTION}))
+        text = self.value(tok, base)
+        d = direction_of(text)
+        if self.open_subgraphs:
+            self.open_subgraphs[-1]["members"].append({"dir": d})
+        else:
+            self.direction = d
+
+    def subgraph_start(self, node: Node, base: int) -> None:
+        ref = node.node(K.ENTITY_REF)
+        kw = next(node.child_tokens({K.SUBGRAPH}))
+        sid = ""
+        name_range = self.rng(kw, base)
+        if ref is not None:
+            tok = next(ref.child_tokens())
+            sid = self.name_value(tok, base)
+            name_range = self.rng(tok, base)
+        title = sid
+        tn = node.node(K.SUBGRAPH_TITLE)
+        if tn is not None:
+            words = [self.name_value(t, base) for t in tn.child_tokens(K.ENTITY_NAMES)]
+            title = " ".join(words)
+        self.open_subgraphs.append(
+            {"id": sid.strip(), "title": title, "members": [], "start": base + node.start, "name_range": name_range, "classes": [], "styles": []}
+        )
+
+    def subgraph_end(self, node: Node, base: int) -> None:
+        if not self.open_subgraphs:
+            return
+        sg = self.open_subgraphs.pop()
+        seen = set()
+        nodes = []
+        d = None
+        for m in sg["members"]:
+            if isinstance(m, dict):
+                d = m["dir"]
+                continue
+            m2 = m.strip()
+            if not m2 or m2 in seen:
+                continue
+            seen.add(m2)
+            nodes.append(m2)
+        taken = set()
+        for other in self.subgraphs:
+            taken.update(other["nodes"])
+        nodes = [n for n in nodes if n not in taken]
+        sg["nodes"] = nodes
+        sg["dir"] = d
+        sg["end"] = base + node.end
+        sg["title"] = _sanitize(sg["title"]).strip()
+        self.subgraphs.append(sg)
+        self.subgraph_lookup[sg["id"]] = sg
+        self.member(sg["id"])
+
+    def finish(self) -> Diagram:
+        # references collected during the walk
+        refs_by_name: dict[str, list] = {}
+        for r in self.refs:
+            refs_by_name.setdefault(r.name, []).append(r.range)
+        entities = {}
+        for name, e in self.entities.items():
+            defs = set(e.definitions)
+            entities[name] = Entity(
+                name=name,
+                alias=e.alias or None,
+                implicit=e.implicit,
+                attributes=tuple(e.attributes),
+                definitions=tuple(e.definitions),
+                blocks=tuple(e.blocks),
+                references=tuple(r for r in refs_by_name.get(name, ()) if r not in defs),
+                alias_range=e.alias_range,
+                classes=tuple(e.classes),
+                styles=tuple(e.styles),
+                first_mention=e.first,
+            )
+        classes = {n: ClassDef(n, tuple(c[0]), tuple(c[1]), tuple(c[2])) for n, c in self.classes.items()}
+        subgraphs = tuple(
+            Subgraph(
+                id=s["id"],
+                title=s["title"],
+                nodes=tuple(s["nodes"]),
+                direction=s["dir"],
+                range=TextRange(s["start"], s.get("end", s["start"])),
+                name_range=s["name_range"],
+                classes=tuple(s["classes"]),
+                styles=tuple(s["styles"]),
+            )
+            for s in self.subgraphs
+        )
+        return Diagram(
+            entities=entities,
+            relationships=tuple(self.relationships),
+            classes=classes,
+            direction=self.direction,
+            acc_title=self.acc_title,
+            acc_descr=self.acc_descr,
+            subgraphs=subgraphs,
+            title=getattr(self.pre, "title", None),
+            references=tuple(sorted(self.refs, key=lambda r: r.range.start)),
+            class_uses=tuple(self.class_uses),
+        )
+
+
+def direction_of(text: str) -> str:
+    """Which of Mermaid's four direction rules (tried in the order TB, BT, RL, LR) a
+    swallowed line matched."""
+    import re
+
+    for d in ("TB", "BT", "RL", "LR"):
+        if re.search(r"direction[\s]+" + d, text, re.IGNORECASE):
+            return d
+    return "TB"
+
+
+def _sanitize(text: str) -> str:
+    """Mermaid sanitises accessibility text and subgraph titles (HTML tags are removed)."""
+    if "<" not in text:
+        return text
+    import re
+
+    return re.sub(r"<[^>]*>", "", text)
+
+
+def _collapse_newlines(text: str) -> str:
+    import re
+
+    return re.sub(r"\n\s+", "\n", text)
+
+
+def build(parse: Parse) -> Diagram:
+    """The model of a parsed diagram."""
+    return _Builder(parse).run()
