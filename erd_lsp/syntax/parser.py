@@ -405,6 +405,8 @@ class Parser:
         t = self.peek()
         if t[0] == K.ER_DIAGRAM:
             self.open(K.HEADER)
+            if not self.pre.is_er:
+                self.error(t[1], t[2], f"Mermaid does not recognise {self.describe(t)} as a diagram type: write `erDiagram` exactly (the header is case-sensitive)")
             self.bump()
             self.close()
             return

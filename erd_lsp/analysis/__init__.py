@@ -1,0 +1,216 @@
+"""Analysis: the facade over one host document (a ``.mmd`` file or a Markdown file).
+
+:class:`Document` finds the ER diagrams in the host, parses each one, builds its model
+lazily and runs the lint rules. Every range it returns is an offset range in the *host*
+text. It does no I/O and never raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Optional
+
+from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related, Severity
+from erd_lsp.analysis.rules import BY_CODE, RULES
+from erd_lsp.model import Diagram, build
+from erd_lsp.syntax.hosts import Block, find_blocks, host_kind_for_path
+from erd_lsp.syntax.parser import parse as parse_diagram
+from erd_lsp.syntax.preprocess import OTHER_DIAGRAM_KEYWORDS
+from erd_lsp.syntax.tree import Parse
+from erd_lsp.text import LineIndex, TextRange
+
+__all__ = ["Document", "DiagramUnit", "Settings", "Diagnostic", "Severity", "Fix", "Related", "RULES"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Which rules run and how severe they are."""
+
+    select: Optional[frozenset] = None  # None = all rules
+    ignore: frozenset = frozenset()
+    severity: tuple = ()  # ((code, Severity), ...)
+
+    def enabled(self, code: str) -> bool:
+        if code in self.ignore:
+            return False
+        return self.select is None or code in self.select
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        for c, s in self.severity:
+            if c == code:
+                return s
+        return default
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+class DiagramUnit:
+    """One ER diagram of a document: its block in the host, parse and (lazy) model."""
+
+    def __init__(self, document: "Document", index: int, block: Block, parse: Parse) -> None:
+        self.document = document
+        self.index = index
+        self.block = block
+        self.parse = parse
+
+    @cached_property
+    def diagram(self) -> Diagram:
+        return build(self.parse)
+
+    @property
+    def source(self) -> str:
+        return self.parse.source
+
+    def to_host(self, r: TextRange) -> TextRange:
+        m = self.block.map
+        if m.is_identity:
+            return r
+        a = m.to_source_start(r.start)
+        b = m.to_source_end(r.end) if r.end > r.start else a
+        return TextRange(a, max(a, b))
+
+    def to_host_offset(self, offset: int) -> int:
+        m = self.block.map
+        return offset if m.is_identity else m.to_source_start(offset)
+
+    def from_host(self, offset: int) -> Optional[int]:
+        """The diagram offset of a host offset, or None when it lies outside the diagram."""
+        m = self.block.map
+        if m.is_identity:
+            return offset if 0 <= offset <= len(self.source) else None
+        # the map is monotonic: binary search over diagram offsets
+        lo, hi = 0, len(self.source)
+        if offset < m.to_source_start(0) or offset > m.to_source_end(hi):
+            return None
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if m.to_source_start(mid) < offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def line_of(self, offset: int) -> int:
+        """0-based host line of a diagram offset."""
+        return self.document.line_index.line_of(self.to_host_offset(offset))
+
+    @cached_property
+    def first_line(self) -> int:
+        """0-based host line of the diagram's first line."""
+        return self.document.line_index.line_of(self.block.content_start if self.block.info else 0)
+
+
+class _RuleContext:
+    def __init__(self, unit: DiagramUnit) -> None:
+        self.unit = unit
+        self.parse = unit.parse
+        self.diagram = unit.diagram
+
+    def line_of(self, offset: int) -> int:
+        return self.unit.line_of(offset)
+
+
+class Document:
+    """A host document and the ER diagrams in it."""
+
+    def __init__(self, text: str, kind: str = "mermaid", path: Optional[str] = None) -> None:
+        self.text = text
+        self.kind = kind
+        self.path = path
+
+    @classmethod
+    def for_path(cls, path: str, text: str) -> "Document":
+        return cls(text, host_kind_for_path(path) or "mermaid", path)
+
+    @cached_property
+    def line_index(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    @cached_property
+    def blocks(self) -> list[Block]:
+        try:
+            return find_blocks(self.text, self.kind)
+        except Exception:  # pragma: no cover - find_blocks never raises; belt and braces
+            return []
+
+    @cached_property
+    def units(self) -> list[DiagramUnit]:
+        units = []
+        for b in self.blocks:
+            if not _is_er_candidate(b, self.kind):
+                continue
+            p = parse_diagram(b.text, browser_trim=b.browser_trim)
+            units.append(DiagramUnit(self, len(units), b, p))
+        return units
+
+    @property
+    def ignored_blocks(self) -> list[Block]:
+        """Mermaid blocks of other diagram types (flowchart, sequenceDiagram, ...)."""
+        return [b for b in self.blocks if not _is_er_candidate(b, self.kind)]
+
+    def unit_at(self, offset: int) -> Optional[DiagramUnit]:
+        """The diagram whose block contains the host ``offset``."""
+        for u in self.units:
+            b = u.block
+            if b.info == "" and self.kind == "mermaid":
+                return u
+            if b.content_start <= offset <= max(b.end, b.content_start + len(b.text)):
+                return u
+        return None
+
+    def diagnostics(self, settings: Settings = DEFAULT_SETTINGS) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for u in self.units:
+            out.extend(self.unit_diagnostics(u, settings))
+        out.sort(key=lambda d: (d.range.start, d.range.end, d.code))
+        return out
+
+    def unit_diagnostics(self, unit: DiagramUnit, settings: Settings = DEFAULT_SETTINGS) -> list[Diagnostic]:
+        ctx = _RuleContext(unit)
+        out = []
+        for rule in RULES:
+            if not settings.enabled(rule.CODE):
+                continue
+            sev = settings.severity_of(rule.CODE, rule.SEVERITY)
+            try:
+                found = list(rule.check(ctx))
+            except Exception as e:  # a rule bug must not take the document down
+                found = [Diagnostic("E000", f"internal error in rule {rule.CODE}: {e!r}", TextRange(0, 0), Severity.ERROR)]
+            for d in found:
+                if sev != d.severity:
+                    d = Diagnostic(d.code, d.message, d.range, sev, d.related, d.fixes, d.tags)
+                out.append(d.with_map(unit.to_host, unit.index))
+        return out
+
+
+def _is_er_candidate(b: Block, kind: str) -> bool:
+    """ER diagrams, and blocks that look like a misspelt ER header (``ERDIAGRAM``), which
+    get a header error rather than being ignored. Other Mermaid types are ignored; a
+    ``.mmd`` file that no diagram type claims is checked (and told what is wrong)."""
+    if b.is_er:
+        return True
+    first = _first_word(b.text)
+    if first.lower().startswith("erdiagram"):
+        return True
+    if kind == "mermaid":
+        return bool(first) and first not in OTHER_DIAGRAM_KEYWORDS and not first.startswith(("C4", "%%"))
+    return False
+
+
+def _first_word(text: str) -> str:
+    import re
+
+    t = text
+    # skip front matter, directives and comment lines roughly; exact detection is the parser's
+    m = re.match(r"\s*---[ \t]*\r?\n.*?\r?\n[ \t]*---[ \t]*(?:\r?\n|$)", t, re.S)
+    if m:
+        t = t[m.end() :]
+    t = re.sub(r"%%\{.*?\}%%", "", t, flags=re.S)
+    for line in t.splitlines():
+        s = line.strip()
+        if not s or s.startswith("%%"):
+            continue
+        return s.split()[0]
+    return ""
