@@ -146,15 +146,15 @@ _DIRECTIVE = re.compile(
     r"%%\{\s*(?:\w+\s*:|\w+)\s*(?:\w+|(?:(?!\}%%)[^\n]|\n)*)?\s*(?:\}%%)?", re.IGNORECASE
 )
 _SPACE = re.compile(r"[\s\ufeff]*")
-_TRIM = re.compile(r"\A[\s\ufeff]+|[\s\ufeff]+\Z")
-_DEDENT_TAIL = re.compile(r"\r?\n[\t ]*\Z")
 _DEDENT_INDENTS = re.compile(r"\n([\t ]+|(?!\s).)")
 _DEDENT_HEAD = re.compile(r"\A\r?\n")
 
 
 def _dedent(s: str) -> str:
     """What ts-dedent (used by ``mermaid.run``) does to an element's text."""
-    s = _DEDENT_TAIL.sub("", s)
+    t = s.rstrip(" \t")  # the last line break and the blanks after it
+    if t.endswith("\n"):
+        s = t[:-2] if t.endswith("\r\n") else t[:-1]
     width = -1
     for g in _DEDENT_INDENTS.findall(s):
         k = len(g) if g[0] in " \t" else 0
@@ -167,10 +167,18 @@ def _dedent(s: str) -> str:
     return _DEDENT_HEAD.sub("", s)
 
 
+def _js_trim(s: str) -> str:
+    """JavaScript's String.prototype.trim (which also strips a BOM)."""
+    s = s.strip()
+    while s[:1] == "\ufeff" or s[-1:] == "\ufeff":
+        s = s.strip("\ufeff").strip()
+    return s
+
+
 def _is_er(text: str, browser_trim: bool) -> bool:
     t = text
     if browser_trim:
-        t = _TRIM.sub("", _dedent(t))
+        t = _js_trim(_dedent(t))
     if "\r" in t:
         t = t.replace("\r\n", "\n").replace("\r", "\n")
     m = _FRONT_MATTER.match(t)
@@ -208,7 +216,6 @@ _FIRST_WORD = re.compile(r"[^ \t]+")
 _MERMAID_WORDS = ("mermaid", "{mermaid}")
 _ATX = re.compile(r"#{1,6}(?:[ \t]|\Z)")
 _SETEXT = re.compile(r"(?:=+|-+)[ \t]*\Z")
-_THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})\Z")
 _LIST = re.compile(r"([0-9]{1,9})[.)](?=[ \t]|\Z)|[-+*](?=[ \t]|\Z)")
 
 _HTML1 = re.compile(r"<(?:script|pre|textarea|style)(?:[ \t>]|\Z)", re.IGNORECASE)
@@ -221,11 +228,10 @@ _HTML6 = re.compile(
     re.IGNORECASE,
 )
 _HTML7 = re.compile(
-    r"(?:<([A-Za-z][A-Za-z0-9-]*)(?:[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*"
+    r"(?:<[A-Za-z][A-Za-z0-9-]*(?:[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*"
     r"(?:[ \t]*=[ \t]*(?:[^ \t\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*[ \t]*/?>"
-    r"|</([A-Za-z][A-Za-z0-9-]*)[ \t]*>)[ \t]*\Z"
+    r"|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*\Z"
 )
-_HTML_RAW_TAGS = ("script", "pre", "textarea", "style")
 _HTML_END = {
     1: re.compile(r"</(?:script|pre|textarea|style)>", re.IGNORECASE),
     2: re.compile(re.escape("-->")),
@@ -236,6 +242,9 @@ _HTML_END = {
 
 _P = "paragraph"  # leaf state: an open paragraph (html blocks are ints 1..7)
 _QUOTE = -1  # container stack entry for a block quote; list items store their width
+# Containers nested deeper than this are read as text (like markdown-it's maxNesting),
+# which keeps the work per line bounded on adversarial input.
+_MAX_DEPTH = 32
 
 
 def _lines(host: str):
@@ -295,6 +304,12 @@ def _advance(line: str, pos: int, col: int, cols: int) -> tuple[int, int]:
     return pos, col
 
 
+def _thematic_break(line: str, p: int) -> bool:
+    """``line[p:]`` is 3+ of the same ``*``, ``-`` or ``_``, with only spaces/tabs between."""
+    rest = line[p:].replace(" ", "").replace("\t", "")
+    return len(rest) >= 3 and rest == rest[0] * len(rest)
+
+
 def _html_start(line: str, p: int, in_paragraph: bool) -> int:
     """The CommonMark HTML block type (1-7) starting at ``line[p] == "<"``, or 0."""
     if _HTML1.match(line, p):
@@ -309,10 +324,10 @@ def _html_start(line: str, p: int, in_paragraph: bool) -> int:
         return 4
     if _HTML6.match(line, p):
         return 6
-    if not in_paragraph:
-        m = _HTML7.match(line, p)
-        if m and (m.group(1) or m.group(2) or "").lower() not in _HTML_RAW_TAGS:
-            return 7
+    # (the spec's prose excludes pre/script/style/textarea here, but cmark, cmark-gfm,
+    # commonmark.js and markdown-it all accept e.g. a lone "</pre>": so do we)
+    if not in_paragraph and _HTML7.match(line, p):
+        return 7
     return 0
 
 
@@ -339,8 +354,14 @@ def _block(host: str, f: _Fence, end: int, closed: bool) -> Block:
     if pieces:
         b = MapBuilder()
         last = len(pieces) - 1
+        run_start = run_end = -1
         for k, (a, le, ne) in enumerate(pieces):
-            b.copy(host, a, le if k == last else ne)
+            e = le if k == last else ne
+            if a != run_end:  # a prefix was removed: start a new piece
+                b.copy(host, run_start, run_end)
+                run_start = a
+            run_end = e
+        b.copy(host, run_start, run_end)
         text, smap = b.finish(n)
     if not text:
         anchor = pieces[0][0] if pieces else f.content_start
@@ -398,7 +419,10 @@ def _scan_markdown(host: str) -> list[Block]:
         # 2. continue the open leaf block
         if fence is not None:
             if all_matched:
-                p, cc = _ws(line, pos, col)
+                if pos < n and (line[pos] == " " or line[pos] == "\t"):
+                    p, cc = _ws(line, pos, col)
+                else:
+                    p, cc = pos, col
                 if p < n and line[p] == fence.char and cc - col <= 3:
                     m = _CLOSE[fence.char].match(line, p)
                     if m is not None and len(m.group(1)) >= fence.length:
@@ -446,7 +470,7 @@ def _scan_markdown(host: str) -> list[Block]:
                     leaf = None
                 break
             ch = line[p]
-            if ch == ">":
+            if ch == ">" and matched < _MAX_DEPTH:
                 del stack[matched:]
                 stack.append(_QUOTE)
                 matched += 1
@@ -485,7 +509,7 @@ def _scan_markdown(host: str) -> list[Block]:
                     leaf = None
                     break
             elif ch == "<":
-                t = _html_start(line, p, leaf is _P and all_matched)
+                t = _html_start(line, p, leaf is _P)
                 if t:
                     del stack[matched:]
                     leaf = t
@@ -500,11 +524,11 @@ def _scan_markdown(host: str) -> list[Block]:
             if ch in "=-" and leaf is _P and all_matched and _SETEXT.match(line, p):
                 leaf = None  # setext heading underline
                 break
-            if ch in "-*_" and _THEMATIC.match(line, p):
+            if ch in "-*_" and _thematic_break(line, p):
                 del stack[matched:]
                 leaf = None
                 break
-            if ch in "-+*0123456789":
+            if ch in "-+*0123456789" and matched < _MAX_DEPTH:
                 m = _LIST.match(line, p)
                 if m is not None:
                     mc = cc + (m.end() - p)

@@ -162,6 +162,7 @@ class Parser:
         self.starts: list = []
         self.states: list = []
         self.block_limit: Optional[int] = None  # src offset where an unclosed block stops
+        self.item_unbounded = False  # the current item looked ahead to the end of the text
 
     # -- token access ------------------------------------------------------------------
     def _sig(self, k: int) -> int:
@@ -205,7 +206,12 @@ class Parser:
 
     def _push_token(self, t) -> None:
         if t[0] == K.LEX_ERROR:
-            self.error(t[1], t[2], f"unexpected {describe_text(self.src[t[1]:t[2]])}: `style` and `classDef` values may only hold letters, digits, `-`, `*`, `#`, `:` and `,`")
+            msg = f"unexpected {describe_text(self.src[t[1]:t[2]])}: `style` and `classDef` values may only hold letters, digits, `-`, `*`, `#`, `:` and `,`"
+            if not self.stack:
+                n = t[2] - t[1]
+                self._add_item(Node(K.ERROR, [(t[0], 0, n)], ((0, n, msg),)), t[1])
+                return
+            self.error(t[1], t[2], msg)
         if self.stack:
             self.stack[-1].append((t[0], t[1] - self.base, t[2] - self.base))
         else:
@@ -236,7 +242,8 @@ class Parser:
             node = Node(kind, children)
             self.stack[-1].append(node)
         else:
-            node = Node(kind, children, tuple(self.item_errors))
+            node = Node(kind, children, tuple(self.item_errors), self.item_unbounded)
+            self.item_unbounded = False
             self._add_item(node, self.base)
         return node
 
@@ -247,11 +254,8 @@ class Parser:
     def error(self, start: int, end: int, message: str) -> None:
         if self.stack:
             self.item_errors.append((start - self.base, end - self.base, message))
-        else:
-            # a top-level error outside any node: wrap it into its own record
-            self.loose_errors.append(SyntaxError(start, end, message))
-
-    loose_errors: list
+        else:  # pragma: no cover - every error is reported inside an item
+            self._add_item(Node(K.ERROR, [], ((0, 0, message),)), start)
 
     def error_at(self, t, expected: str, after=None) -> None:
         """Report that ``expected`` was wanted where token ``t`` stands."""
@@ -634,6 +638,7 @@ class Parser:
             if t[0] == K.END_OF_INPUT or t[0] == K.EOF:
                 break
             k += 1
+        self.item_unbounded = True
         src = self.src
         line_start = src.rfind("\n", 0, brace[1]) + 1
         indent = _indent(src, line_start)
@@ -691,7 +696,7 @@ class Parser:
         self.open(K.ATTRIBUTE)
         self.open(K.ATTR_TYPE)
         typ = self.bump()
-        if self.at({K.CHAR}) and self.src[self.peek()[1]] == "?":
+        if self.at({K.CHAR}) and self.src.startswith("?", self.peek()[1]):
             typ = self.bump()
         self.close()
         t = self.peek()
@@ -712,7 +717,7 @@ class Parser:
         if self.at({K.ATTRIBUTE_KEY}):
             self.open(K.KEY_LIST)
             last = self.bump()
-            while self.at({K.CHAR}) and self.src[self.peek()[1]] == ",":
+            while self.at({K.CHAR}) and self.src.startswith(",", self.peek()[1]):
                 comma = self.bump()
                 t = self.peek()
                 if t[0] != K.ATTRIBUTE_KEY:
@@ -900,41 +905,165 @@ def _looks_like_statement(line: str) -> bool:
 
 def parse(source: str, *, browser_trim: bool = False) -> Parse:
     """Parse one diagram's source. Never raises; the errors are in ``Parse.errors``."""
-    pre = preprocess(source, browser_trim=browser_trim)
-    return parse_preprocessed(pre)
+    try:
+        pre = preprocess(source, browser_trim=browser_trim)
+        return parse_preprocessed(pre)
+    except Exception as e:  # a bug must not take an editor down: report it as data
+        return internal_error_parse(source, e)
+
+
+def internal_error_parse(source: str, exc: BaseException) -> Parse:
+    """A parse that keeps the text (one ERROR item) and reports an internal error."""
+    msg = f"internal error in the erd-lsp parser ({type(exc).__name__}: {exc}); please report it"
+    item = Node(K.ERROR, [(K.LEX_ERROR, 0, len(source))], ((0, min(len(source), 1), msg),))
+    p = Parse(source=source, items=[item] if source else [], starts=[0] if source else [], states=[None] if source else [])
+    p.extents = [len(source) + 1] * len(p.items)
+    p.errors = [SyntaxError(0, min(len(source), 1), msg, "E000")]
+    p.internal_error = True
+    return p
 
 
 def parse_preprocessed(pre: Preprocessed) -> Parse:
     conflicts = conflict_lines(pre.text)
     stream = TokenStream(pre, 0, (INITIAL,), 0, conflicts)
     p = Parser(pre, stream)
-    p.loose_errors = []
-    states = []
+    states: list = []
     # leading trivia and the header
     p._flush_trivia()
+    while len(states) < len(p.items):
+        states.append(None)
     p.header()
+    while len(states) < len(p.items):
+        states.append(None)
+    run_items(p, states)
+    result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states)
+    result.extents = item_extents(result, 0, len(result.items))
+    result.final_subgraphs = tuple(p.subgraphs)
+    result.global_errors = finish_errors(p.subgraphs, pre)
+    result.errors = collect_errors(result)
+    return result
+
+
+def run_items(p: Parser, states: list, stop=None) -> bool:
+    """Parse items until the end (True) or until ``stop(p)`` says the parse has converged
+    with an earlier one (False). ``states`` gets the restart state of each new item."""
     while True:
-        states.append(_state_of(p))
-        if not p.parse_item():
+        n = len(p.items)
+        st = _state_of(p)
+        if stop is not None and st is not None and stop(p, st):
+            return False
+        more = p.parse_item()
+        if len(p.items) > n:
+            states.append(st)
+            while len(states) < len(p.items):
+                states.append(None)
+        if not more:
             break
     # whatever trivia remains after EOF
     p._flush_trivia()
     while len(states) < len(p.items):
         states.append(None)
-    result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states)
-    result.global_errors = finish_errors(p, pre)
-    result.errors = collect_errors(result)
-    return result
+    return True
 
 
 def _state_of(p: Parser):
-    t = p.ts.get(p.i)
-    return (t[3], t[4], tuple(p.subgraphs), len(p.items))
+    """``(norm_pos, lexer stack, open subgraphs, src_pos)`` before the next item, or None
+    when the parser cannot restart there (inside a limited block)."""
+    if p.block_limit is not None:
+        return None
+    k = p.i
+    ts = p.ts
+    src_pos = ts.get(k)[1]
+    while True:
+        t = ts.get(k)
+        if t[3] is not None or t[0] == K.END_OF_INPUT:
+            norm = t[3] if t[3] is not None else len(p.pre.text)
+            return (norm, t[4], tuple(p.subgraphs), src_pos)
+        k += 1
 
 
-def finish_errors(p: Parser, pre: Preprocessed) -> list:
-    errs = list(p.loose_errors)
-    for s in p.subgraphs:
+_WS_RUN = re.compile(r"[\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
+
+
+def _skip_ws(pre: Preprocessed, pos: int) -> int:
+    """Skip whitespace and removed text (what the lexer's lookaheads see through)."""
+    src = pre.source
+    removed = pre.removed
+    while True:
+        pos = _WS_RUN.match(src, pos).end()
+        moved = False
+        for r in removed:
+            if r.start <= pos < r.end:
+                pos = r.end
+                moved = True
+                break
+            if r.start > pos:
+                break
+        if not moved:
+            return pos
+
+
+def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
+    """How far the lexer may have looked to produce this token (source offsets): the
+    rest of its line, and past whitespace for lookaheads; to the end for a lone quote."""
+    src = pre.source
+    if kind in K.TRIVIA and kind != K.WHITESPACE:
+        return e
+    le = src.find("\n", s)
+    le = len(src) if le < 0 else le + 1
+    ext = max(e + 1, le)
+    if kind == K.CHAR and src.startswith('"', s):
+        return len(src) + 1
+    if kind in (K.ACC_DESCR_MULTI_VALUE, K.END_OF_INPUT, K.EOF):
+        return len(src) + 1 if kind != K.ACC_DESCR_MULTI_VALUE else max(ext, e + 1)
+    if src.startswith("1", s) or kind in (K.END, K.NEWLINE, K.WHITESPACE):
+        ext = max(ext, _skip_ws(pre, e) + 1)
+    if "direction" in src[s:le].lower():
+        ext = max(ext, _skip_ws(pre, le) + 2)
+    return ext
+
+
+def item_extents(parse: Parse, lo: int, hi: int) -> list:
+    """For items ``lo..hi``: the furthest source offset their parse depended on (their
+    tokens' lexing extents and the next significant token the parser peeked at)."""
+    pre = parse.pre
+    out = []
+    pending: list[int] = []
+    n = len(parse.items)
+    inf = len(pre.source) + 1
+    i = lo
+    while i < n:
+        if i >= hi and not pending:
+            break
+        item, base = parse.items[i], parse.starts[i]
+        ext = 0
+        sig = None
+        for k, s, e in (item.tokens() if isinstance(item, Node) else (item,)):
+            x = token_extent(pre, k, base + s, base + e)
+            if x > ext:
+                ext = x
+            if sig is None and k not in _INVISIBLE:
+                sig = x
+        if sig is not None and pending:
+            for j in pending:
+                if sig > out[j - lo]:
+                    out[j - lo] = sig
+            pending = []
+        if i < hi:
+            if isinstance(item, Node) and item.unbounded:
+                ext = inf
+            out.append(ext)
+            pending.append(i)
+        i += 1
+    for j in pending:
+        out[j - lo] = inf
+    return out
+
+
+def finish_errors(subgraphs, pre: Preprocessed) -> list:
+    """Errors that belong to no item: subgraphs never closed, invalid front matter."""
+    errs = []
+    for s in subgraphs:
         errs.append(SyntaxError(s, s + len("subgraph"), "this `subgraph` is never closed: expected `end`"))
     if pre.front_matter_error is not None:
         fe = pre.front_matter_error
@@ -947,10 +1076,11 @@ def collect_errors(parse: Parse) -> list:
     Git conflict region."""
     errs = list(parse.global_errors)
     for item, base in zip(parse.items, parse.starts):
-        if isinstance(item, Node) and item.errors:
+        if item.__class__ is Node and item.errors:
             for s, e, msg in item.errors:
                 errs.append(SyntaxError(base + s, base + e, msg))
-    errs.extend(conflict_errors(parse))
+    if "<<<<<<<" in parse.source or "=======" in parse.source or ">>>>>>>" in parse.source or "|||||||" in parse.source:
+        errs.extend(conflict_errors(parse))
     errs.sort(key=lambda e: (e.start, e.end))
     return errs
 

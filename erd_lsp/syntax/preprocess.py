@@ -88,6 +88,7 @@ class Preprocessed:
     title: Optional[str]
     is_er: bool  # Mermaid's detector would pick the ER diagram
     header_offset: int  # source offset where detection expects `erDiagram`
+    browser_trim: bool = False
 
     def clean(self, start: int, end: int) -> str:
         """The value Mermaid sees for the source range ``[start, end)``: removed pieces
@@ -393,6 +394,7 @@ def preprocess(source: str, *, browser_trim: bool = False) -> Preprocessed:
         title=title,
         is_er=is_er,
         header_offset=header_offset,
+        browser_trim=browser_trim,
     )
 
 

@@ -24,12 +24,13 @@ Token = tuple  # (kind: str, start: int, end: int), offsets relative to the item
 class Node:
     """An inner node: a kind and its children (nodes and tokens), in source order."""
 
-    __slots__ = ("kind", "children", "errors")
+    __slots__ = ("kind", "children", "errors", "unbounded")
 
-    def __init__(self, kind: str, children: list, errors: tuple = ()) -> None:
+    def __init__(self, kind: str, children: list, errors: tuple = (), unbounded: bool = False) -> None:
         self.kind = kind
         self.children = children
         self.errors = errors  # ((rel_start, rel_end, message), ...) on top-level items only
+        self.unbounded = unbounded  # its parse looked at the whole rest of the text
 
     @property
     def start(self) -> int:
@@ -93,6 +94,8 @@ class Parse:
     pre: object = None  # the Preprocessed text the lexer read
     states: list = field(default_factory=list)  # parser state before each item (for reparse)
     global_errors: list = field(default_factory=list)
+    extents: list = field(default_factory=list)  # per item: how far its parse looked
+    final_subgraphs: tuple = ()  # subgraphs still open at the end
 
     def item_index_at(self, offset: int) -> int:
         """Index of the item containing ``offset`` (the last one starting at or before it)."""
