@@ -142,7 +142,10 @@ def _reason(e: BaseException) -> str:
 def read_text(source: Source) -> str:
     """The text of a source, decoded as strict UTF-8 with its line endings kept."""
     if source.fs_path is None:
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+        stdin = sys.stdin
+        if stdin is None or getattr(stdin, "closed", False):
+            raise OSError("standard input is not available")
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
     else:
         with open(source.fs_path, "rb") as f:
             data = f.read()

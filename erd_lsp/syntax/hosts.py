@@ -241,7 +241,11 @@ _HTML_END = {
 }
 
 _P = "paragraph"  # leaf state: an open paragraph (html blocks are ints 1..7)
-_QUOTE = -1  # container stack entry for a block quote; list items store their width
+# Container stack entries: _QUOTE for a block quote; a list item stores its content
+# width in columns, negated while the item is still empty because it started with a
+# blank marker line ("-" alone): such an item is closed by a blank line (CommonMark:
+# "a list item can begin with at most one blank line").
+_QUOTE = 0
 # Containers nested deeper than this are read as text (like markdown-it's maxNesting),
 # which keeps the work per line bounded on adversarial input.
 _MAX_DEPTH = 32
@@ -394,7 +398,7 @@ def _scan_markdown(host: str) -> list[Block]:
         matched = 0
 
         # 1. continue the open containers
-        for c in stack:
+        for k, c in enumerate(stack):
             p, cc = _ws(line, pos, col)
             if c == _QUOTE:
                 if cc - col > 3 or p >= n or line[p] != ">":
@@ -409,9 +413,14 @@ def _scan_markdown(host: str) -> list[Block]:
                         if (col // 4 + 1) * 4 - col == 1:
                             pos += 1
                         col += 1
-            else:
+            elif c > 0:
                 if p < n and cc - col < c:
                     break
+                pos, col = _advance(line, pos, col, c)
+            else:  # an item that is still empty
+                if p >= n or cc - col < -c:
+                    break
+                stack[k] = c = -c
                 pos, col = _advance(line, pos, col, c)
             matched += 1
         all_matched = matched == len(stack)
@@ -547,7 +556,7 @@ def _scan_markdown(host: str) -> list[Block]:
                         else:
                             width = qc - base
                             pos, col = q, qc
-                        stack.append(width)
+                        stack.append(-width if blank_item else width)
                         matched += 1
                         all_matched = True
                         leaf = None

@@ -15,6 +15,7 @@ stack, open subgraphs)`` so the incremental reparser can restart at any item bou
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Optional
 
 from erd_lsp.syntax import kinds as K
@@ -809,7 +810,11 @@ class Parser:
                     t = self.peek()
                     self.error(t[1], t[2], f"unexpected {self.describe(t)} after `;`: one `style`/`classDef` statement per line")
                     self._skip_style()
-        elif t[0] != K.END_OF_INPUT:
+        elif t[0] == K.END_OF_INPUT:
+            # trailing whitespace swallowed the final line break: Mermaid then fails
+            end = self._src_pos_before()
+            self.error(kw[1], kw[2], f"this `{self.src[kw[1]:kw[2]]}` line ends with spaces, which join it to the next line; here nothing follows and Mermaid fails: remove the trailing spaces")
+        else:
             self.error(t[1], t[2], f"unexpected {self.describe(t)} in a style declaration")
             self._skip_style()
         self.close()
@@ -989,18 +994,16 @@ def _skip_ws(pre: Preprocessed, pos: int) -> int:
     """Skip whitespace and removed text (what the lexer's lookaheads see through)."""
     src = pre.source
     removed = pre.removed
+    ends = pre._removed_ends if removed else None
     while True:
         pos = _WS_RUN.match(src, pos).end()
-        moved = False
-        for r in removed:
-            if r.start <= pos < r.end:
-                pos = r.end
-                moved = True
-                break
-            if r.start > pos:
-                break
-        if not moved:
+        if not removed:
             return pos
+        i = bisect_right(ends, pos)
+        if i < len(removed) and removed[i].start <= pos:
+            pos = removed[i].end
+            continue
+        return pos
 
 
 def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:

@@ -19,6 +19,7 @@ from the text the lexer reads back to the diagram source. Nothing here raises.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Optional
 
@@ -75,7 +76,7 @@ class FrontMatterError:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Preprocessed:
     source: str  # the diagram source (lossless tree text)
     text: str  # what the lexer reads
@@ -93,42 +94,48 @@ class Preprocessed:
     def clean(self, start: int, end: int) -> str:
         """The value Mermaid sees for the source range ``[start, end)``: removed pieces
         cut out, line endings normalised, rewrites applied (entities stay as written)."""
-        s = self.source[start:end]
-        if not self.removed and not self.replaced and "\r" not in s:
-            return s
-        parts = []
-        pos = start
-        for r in self.removed:
-            if r.end <= start or r.start >= end:
-                continue
-            if r.start > pos:
-                parts.append(self.source[pos : r.start])
-            pos = max(pos, r.end)
-        if pos < end:
-            parts.append(self.source[pos:end])
-        out = "".join(parts)
-        if self.replaced:
-            chars = None
-            for off, ch in self.replaced:
-                if start <= off < end:
-                    if chars is None:
-                        chars = list(self.source[start:end])
-                    chars[off - start] = ch
-            if chars is not None:
-                # re-run the cut on the rewritten characters
-                rewritten = "".join(chars)
-                parts = []
-                pos = start
-                for r in self.removed:
-                    if r.end <= start or r.start >= end:
-                        continue
-                    if r.start > pos:
-                        parts.append(rewritten[pos - start : r.start - start])
-                    pos = max(pos, r.end)
-                if pos < end:
-                    parts.append(rewritten[pos - start :])
-                out = "".join(parts)
+        src = self.source
+        removed = self.removed
+        replaced = self.replaced
+        inside = []
+        if removed:
+            i = bisect_right(self._removed_ends, start)
+            while i < len(removed) and removed[i].start < end:
+                inside.append(removed[i])
+                i += 1
+        reps = []
+        if replaced:
+            i = bisect_left(self._replaced_offsets, start)
+            while i < len(replaced) and replaced[i][0] < end:
+                reps.append(replaced[i])
+                i += 1
+        if not inside and not reps:
+            s = src[start:end]
+            return s if "\r" not in s else s.replace("\r\n", "\n").replace("\r", "\n")
+        chars = list(src[start:end])
+        for off, ch in reps:
+            chars[off - start] = ch
+        for r in inside:
+            for k in range(max(r.start, start), min(r.end, end)):
+                chars[k - start] = ""
+        out = "".join(chars)
         return out.replace("\r\n", "\n").replace("\r", "\n")
+
+    @property
+    def _removed_ends(self) -> list:
+        v = self.__dict__.get("_re_cache")
+        if v is None:
+            v = [r.end for r in self.removed]
+            object.__setattr__(self, "_re_cache", v)
+        return v
+
+    @property
+    def _replaced_offsets(self) -> list:
+        v = self.__dict__.get("_ro_cache")
+        if v is None:
+            v = [o for o, _ in self.replaced]
+            object.__setattr__(self, "_ro_cache", v)
+        return v
 
 
 class _Stage:
@@ -235,7 +242,13 @@ def _check_yaml(body: str) -> tuple[Optional[str], Optional[int], Optional[str]]
     except ImportError:  # pragma: no cover - declared dependency
         return None, None, None
     try:
-        data = yaml.safe_load(body)
+        try:
+            data = yaml.safe_load(body)
+        except yaml.YAMLError:
+            if "\t" not in body:
+                raise
+            # js-yaml (Mermaid's parser) tolerates tabs where PyYAML does not
+            data = yaml.safe_load(body.replace("\t", " "))
     except yaml.YAMLError as e:  # type: ignore[attr-defined]
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line if mark is not None else 0
