@@ -22,9 +22,11 @@ CommonMark block rules that decide where a fence starts and ends, and nothing mo
 
 * containers: block quotes (``>`` with its optional space, nested ``> >``) and list
   items (bullet ``-+*`` and ordered ``1.``/``1)`` markers, content indentation
-  measured in columns with tabs to multiples of 4, blank lines inside items);
-  a line that does not continue a container closes it, and with it any fence
-  opened inside it (lazy continuation applies only to paragraphs);
+  measured in columns with tabs to multiples of 4, blank lines inside items, an
+  item that starts blank ends at a blank line); a line that does not continue a
+  container closes it, and with it any fence opened inside it (lazy continuation
+  applies only to paragraphs); containers nest at most 32 deep, deeper markers
+  are read as text;
 * fences: 3+ backticks or tildes indented at most 3 columns inside their
   container; backtick info strings may not contain a backtick; the closing fence
   uses the same character, is at least as long, has only spaces/tabs after it and
@@ -36,7 +38,9 @@ CommonMark block rules that decide where a fence starts and ends, and nothing mo
   that decide whether a list marker starts an item.
 
 Everything works on whole lines with ``str.find`` and anchored regexes, so a scan
-is linear in the size of the document.
+is linear in the size of the document. Where the spec's prose and the reference
+implementations differ (a lone ``</pre>`` line starts an HTML block in cmark and
+markdown-it), we follow the implementations.
 
 ``Block.text`` and line endings
 -------------------------------

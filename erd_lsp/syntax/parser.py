@@ -212,7 +212,8 @@ class Parser:
                 n = t[2] - t[1]
                 self._add_item(Node(K.ERROR, [(t[0], 0, n)], ((0, n, msg),)), t[1])
                 return
-            self.error(t[1], t[2], msg)
+            if not any(m.startswith("unexpected") and "values may only hold" in m for _s, _e, m in self.item_errors):
+                self.error(t[1], t[2], msg)
         if self.stack:
             self.stack[-1].append((t[0], t[1] - self.base, t[2] - self.base))
         else:
@@ -263,7 +264,7 @@ class Parser:
         kind, s, e = t[0], t[1], t[2]
         if kind in (K.NEWLINE, K.EOF, K.END_OF_INPUT) and after is not None:
             where = "at the end of the line" if kind == K.NEWLINE else "at the end of the diagram"
-            self.error(after[1], after[2], f"expected {expected} after {self.describe(after)}, found nothing {where}")
+            self.error(after[1], after[2], f"expected {expected}, found nothing {where}")
         else:
             self.error(s, e, f"expected {expected}, found {self.describe(t)}")
 
@@ -289,16 +290,30 @@ class Parser:
         return describe_text(text)
 
     def recover(self, stop=_LINE_END) -> None:
-        """Skip tokens to the end of the line into an ERROR node."""
+        """Skip tokens to the end of the line into an ERROR node.
+
+        A stray ``{`` or ``accDescr {`` among the skipped tokens switches Mermaid's lexer
+        into a state where lines do not end; since the statement is already in error,
+        lexing resumes in the normal state at the next line instead."""
         if self.at(stop):
             return
+        start = self.peek()[1]
+        line_end = self.src.find("\n", start)
+        line_end = len(self.src) if line_end < 0 else line_end
         self.open(K.ERROR)
+        restart = False
         while not self.at(stop):
             t = self.peek()
             if t[0] == K.END_OF_INPUT:
+                restart = t[4][-1] != INITIAL and t[1] > line_end
+                break
+            if t[1] >= line_end and t[4] and t[4][-1] != INITIAL:
+                restart = True
                 break
             self.bump()
         self.close()
+        if restart:
+            self._restart_at(line_end)
 
     # -- items ------------------------------------------------------------------------
     def parse_item(self) -> bool:
@@ -350,7 +365,7 @@ class Parser:
                 self.subgraphs.pop()
                 self.bump()
             else:
-                self.error(t[1], t[2], "`end` without a `subgraph` to close (`end` is a keyword and cannot name an entity)")
+                self.error(t[1], t[1] + 3, "`end` without a `subgraph` to close (`end` is a keyword and cannot name an entity)")
                 self.bump()
             self.close()
         elif k == K.CONFLICT_MARKER:
@@ -368,13 +383,18 @@ class Parser:
             self.error(t[1], t[2], "a second `erDiagram` header: a diagram has only one")
             self.bump()
             self.close()
+        elif k == K.BLOCK_START:
+            # a block with no entity before it (`A ||--o{ B : x {`, or `{` on its own line)
+            self.open(K.ERROR)
+            self.error(t[1], t[2], "an attribute block must follow an entity name on the same line (`NAME {`)")
+            self.attr_block(t)
+            self.close()
         else:
             self.open(K.ERROR)
             self.error(t[1], t[2], f"expected a statement (an entity name, a relationship or a keyword), found {self.describe(t)}")
             self.bump()
-            while not self.at(_LINE_END | STATEMENT_START):
-                self.bump()
             self.close()
+            self.recover(_LINE_END | STATEMENT_START)
         return True
 
     def acc_descr_block(self) -> bool:
@@ -632,15 +652,27 @@ class Parser:
         """If the block is never closed, limit it to the lines that look like attributes."""
         k = self.i
         ts = self.ts
+        src = self.src
         while True:
             t = ts.get(k)
             if t[0] == K.BLOCK_STOP:
+                # closed; but a line inside that reads as a statement (a relationship, or
+                # another `NAME {`) means the `}` of this block is missing
+                pos = src.find("\n", brace[2])
+                while 0 <= pos < t[1]:
+                    ls = pos + 1
+                    le = src.find("\n", ls)
+                    line = src[ls : min(le if le >= 0 else len(src), t[1])].strip()
+                    if line and _looks_like_statement(line) and self._block_fails_after(ls, k):
+                        self.block_limit = ls
+                        self.item_unbounded = True
+                        return
+                    pos = le
                 return
             if t[0] == K.END_OF_INPUT or t[0] == K.EOF:
                 break
             k += 1
         self.item_unbounded = True
-        src = self.src
         line_start = src.rfind("\n", 0, brace[1]) + 1
         indent = _indent(src, line_start)
         pos = src.find("\n", brace[2])
@@ -657,6 +689,16 @@ class Parser:
                 return
             pos = le
         self.block_limit = None
+
+    def _block_fails_after(self, pos: int, stop: int) -> bool:
+        """Whether Mermaid rejects the block because of a token at or after ``pos``
+        (any character other than ``?`` and ``,`` that no attribute rule takes)."""
+        ts = self.ts
+        for k in range(self.i, stop):
+            t = ts.get(k)
+            if t[1] >= pos and t[0] == K.CHAR and not self.src.startswith(("?", ","), t[1]):
+                return True
+        return False
 
     def _block_error(self, t) -> None:
         k = t[0]
@@ -801,6 +843,12 @@ class Parser:
                 continue
             break
         self.close()
+        # text the style lexer rejected belongs to this statement
+        while self.ts.get(self.i)[0] in (K.LEX_ERROR, K.WHITESPACE) and any(
+            x[0] == K.LEX_ERROR for x in self.ts.buf[self.i : self._sig(self.i)]
+        ):
+            self._push_token(self.ts.get(self.i))
+            self.i += 1
         t = self.peek()
         if t[0] in (K.SEMI, K.NEWLINE, K.EOF):
             if t[0] == K.SEMI:
