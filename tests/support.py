@@ -112,3 +112,28 @@ def read_annotations(text: str) -> tuple[str, list[tuple[int, int, int, str, str
             continue
         out_lines.append(line)
     return "\n".join(out_lines), expected
+
+
+def cursor(text: str, marker: str = "$0") -> tuple[str, int]:
+    """Remove the cursor marker from ``text``; return the text and the marker's offset."""
+    i = text.index(marker)
+    return text[:i] + text[i + len(marker) :], i
+
+
+def spans(text: str, open_: str = "<<", close: str = ">>") -> tuple[str, list[tuple[int, int]]]:
+    """Remove ``<<...>>`` markers; return the text and the marked ranges (in order)."""
+    out = []
+    ranges = []
+    i = 0
+    while True:
+        a = text.find(open_, i)
+        if a < 0:
+            out.append(text[i:])
+            break
+        b = text.index(close, a)
+        out.append(text[i:a])
+        start = sum(len(x) for x in out)
+        out.append(text[a + len(open_) : b])
+        ranges.append((start, start + (b - a - len(open_))))
+        i = b + len(close)
+    return "".join(out), ranges
