@@ -93,22 +93,22 @@ _CARET = re.compile(r"^(\s*)%%(\s*)(\^+)\s+([A-Z]\d{3})\s+(.*)$")
 _AT = re.compile(r"^\s*%%\s*@(\d+):(\d+)-(\d+):(\d+)\s+([A-Z]\d{3})\s+(.*)$")
 
 
-def read_annotations(text: str) -> tuple[str, list[tuple[int, int, int, str, str]]]:
+def read_annotations(text: str) -> tuple[str, list[tuple[int, int, int, int, str, str]]]:
     """Strip annotation lines; return the clean text and the expected diagnostics as
-    ``(line0, col_start0, col_end0, code, message)`` over the clean text."""
-    lines = text.split("\n")
+    ``(line0, col0, end_line0, end_col0, code, message)`` over the clean text."""
     out_lines: list[str] = []
     expected = []
-    for line in lines:
+    for line in text.split("\n"):
         m = _CARET.match(line)
         if m and out_lines:
             col = len(m.group(1)) + 2 + len(m.group(2))
-            expected.append((len(out_lines) - 1, col, col + len(m.group(3)), m.group(4), m.group(5).strip()))
+            n = len(out_lines) - 1
+            expected.append((n, col, n, col + len(m.group(3)), m.group(4), m.group(5).strip()))
             continue
         m = _AT.match(line)
         if m:
             l1, c1, l2, c2 = (int(m.group(i)) for i in range(1, 5))
-            expected.append((l1 - 1, c1 - 1, c2 - 1, m.group(5), m.group(6).strip()))
+            expected.append((l1 - 1, c1 - 1, l2 - 1, c2 - 1, m.group(5), m.group(6).strip()))
             continue
         out_lines.append(line)
     return "\n".join(out_lines), expected

@@ -29,8 +29,6 @@ erDiagram
 
 from __future__ import annotations
 
-import difflib
-
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Severity
 from erd_lsp.syntax import spell_entity_name
 from erd_lsp.text import TextEdit, TextRange
@@ -41,16 +39,39 @@ SEVERITY = Severity.WARNING
 
 
 def closest(name: str, candidates: list[str]) -> str | None:
-    """The declared name ``name`` most likely misspells, if any is close enough."""
+    """The declared name ``name`` most likely misspells, if any is close enough: the same
+    name in another case, or one within a small edit distance (a quarter of its length,
+    at least one edit; transpositions count once)."""
     if not candidates:
         return None
     low = name.lower()
     for c in candidates:
         if c.lower() == low:
             return c
-    folded = {c.lower(): c for c in candidates}
-    m = difflib.get_close_matches(low, list(folded), n=1, cutoff=0.6)
-    return folded[m[0]] if m else None
+    best = None
+    best_d = max(1, len(name) // 4) + 1
+    for c in candidates:
+        if abs(len(c) - len(name)) >= best_d:
+            continue
+        d = edit_distance(low, c.lower())
+        if d < best_d:
+            best, best_d = c, d
+    return best
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+    prev2 = None
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
 
 
 def check(ctx):

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the tests need from the project's own files, then run them.
+#   bash scripts/test.sh [pytest args...]
+# - a virtualenv in .venv with the package and its test extras
+# - Mermaid 12.3.0 (pinned in tests/mermaid/package-lock.json) for the differential tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -d tests/mermaid/node_modules/mermaid ] || [ tests/mermaid/package-lock.json -nt tests/mermaid/node_modules/.package-lock.json ]; then
+    (cd tests/mermaid && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  export ERD_REQUIRE_MERMAID=${ERD_REQUIRE_MERMAID:-1}
+else
+  echo "npm not found: the differential tests against Mermaid will be skipped" >&2
+fi
+set +e
+.venv/bin/python -m pytest "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$code"
