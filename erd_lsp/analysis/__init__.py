@@ -18,7 +18,8 @@ from erd_lsp.syntax.hosts import Block, find_blocks, host_kind_for_path
 from erd_lsp.syntax.parser import parse as parse_diagram
 from erd_lsp.syntax.preprocess import OTHER_DIAGRAM_KEYWORDS
 from erd_lsp.syntax.tree import Parse
-from erd_lsp.text import LineIndex, TextRange
+from erd_lsp.syntax.reparse import reparse
+from erd_lsp.text import LineIndex, TextEdit, TextRange, apply_edit
 
 __all__ = ["Document", "DiagramUnit", "Settings", "Diagnostic", "Severity", "Fix", "Related", "RULES"]
 
@@ -145,6 +146,34 @@ class Document:
             units.append(DiagramUnit(self, len(units), b, p))
         return units
 
+    def edited(self, edit: TextEdit) -> "Document":
+        """The document after ``edit`` (host offsets), reusing what the edit leaves alone:
+        a ``.mmd`` diagram is reparsed incrementally; in Markdown only the diagrams whose
+        text changed are parsed again."""
+        new_text = apply_edit(self.text, edit)
+        doc = Document(new_text, self.kind, self.path)
+        old_units = self.__dict__.get("units")
+        if old_units is None:
+            return doc
+        if self.kind == "mermaid" and len(old_units) == 1 and old_units[0].block.map.is_identity:
+            blocks = doc.blocks
+            if len(blocks) == 1 and blocks[0].map.is_identity and _is_er_candidate(blocks[0], doc.kind):
+                p = reparse(old_units[0].parse, edit)
+                doc.__dict__["units"] = [DiagramUnit(doc, 0, blocks[0], p)]
+                return doc
+            return doc
+        cache = {(u.block.text, u.block.browser_trim): u.parse for u in old_units}
+        units = []
+        for b in doc.blocks:
+            if not _is_er_candidate(b, doc.kind):
+                continue
+            p = cache.get((b.text, b.browser_trim))
+            if p is None:
+                p = parse_diagram(b.text, browser_trim=b.browser_trim)
+            units.append(DiagramUnit(doc, len(units), b, p))
+        doc.__dict__["units"] = units
+        return doc
+
     @property
     def ignored_blocks(self) -> list[Block]:
         """Mermaid blocks of other diagram types (flowchart, sequenceDiagram, ...)."""
@@ -161,6 +190,13 @@ class Document:
         return None
 
     def diagnostics(self, settings: Settings = DEFAULT_SETTINGS) -> list[Diagnostic]:
+        cache = self.__dict__.setdefault("_diagnostic_cache", {})
+        found = cache.get(settings)
+        if found is None:
+            found = cache[settings] = self._diagnostics(settings)
+        return list(found)
+
+    def _diagnostics(self, settings: Settings) -> list[Diagnostic]:
         out: list[Diagnostic] = []
         for u in self.units:
             out.extend(self.unit_diagnostics(u, settings))

@@ -1,0 +1,328 @@
+"""The language server: pygls 2 over the analysis core. The only module that imports
+pygls or lsprotocol.
+
+Handlers convert and delegate: LSP positions become host offsets (in the encoding the
+client negotiated), the analysis answers in offsets and plain data, and the answer is
+converted back. The server keeps its own store of open documents (text, version and the
+analysed :class:`~erd_lsp.analysis.Document`) and applies edits itself, so a keystroke
+reparses only what it touched; pygls's own copy of the text is not kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
+
+from erd_lsp import __version__
+from erd_lsp.analysis import Document, Settings
+from erd_lsp.analysis.diagnostics import Diagnostic, Severity
+from erd_lsp.analysis.rules import BY_CODE
+from erd_lsp.text import TextEdit, TextRange
+
+log = logging.getLogger("erd_lsp")
+
+LANGUAGE_KINDS = {"mermaid": "mermaid", "mmd": "mermaid", "markdown": "markdown", "mdx": "markdown"}
+SUFFIX_KINDS = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": "markdown", ".markdown": "markdown", ".mdx": "markdown"}
+MAX_INDEXED_FILES = 5000
+MAX_INDEXED_BYTES = 2_000_000
+
+
+@dataclass
+class OpenDoc:
+    uri: str
+    version: Optional[int]
+    doc: Document
+    published_version: Optional[int] = None
+
+
+def _kind_for(uri: str, language_id: Optional[str]) -> str:
+    if language_id and language_id.lower() in LANGUAGE_KINDS:
+        return LANGUAGE_KINDS[language_id.lower()]
+    path = urlparse(uri).path
+    return SUFFIX_KINDS.get(os.path.splitext(path)[1].lower(), "mermaid")
+
+
+def uri_to_path(uri: str) -> Optional[str]:
+    p = urlparse(uri)
+    if p.scheme != "file":
+        return None
+    return unquote(p.path)
+
+
+class ErdProtocol(LanguageServerProtocol):
+    """Keeps documents in the server's own store instead of pygls's workspace."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        self._server.open_document(params.text_document)
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield h, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        self._server.change_document(params)
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield h, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        self._server.close_document(params.text_document.uri)
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield h, (params,), None
+
+
+class ErdServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("erd-lsp", __version__, protocol_cls=ErdProtocol)
+        self.docs: dict[str, OpenDoc] = {}
+        self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
+        self.settings = Settings()
+
+    # -- the document store -------------------------------------------------------------
+    @property
+    def encoding(self) -> str:
+        try:
+            enc = self.workspace.position_encoding
+        except Exception:  # before initialize
+            return "utf-16"
+        return str(getattr(enc, "value", enc) or "utf-16")
+
+    def open_document(self, item: types.TextDocumentItem) -> None:
+        kind = _kind_for(item.uri, item.language_id)
+        self.docs[item.uri] = OpenDoc(item.uri, item.version, Document(item.text, kind, item.uri))
+
+    def change_document(self, params: types.DidChangeTextDocumentParams) -> None:
+        od = self.docs.get(params.text_document.uri)
+        if od is None:
+            return
+        doc = od.doc
+        enc = self.encoding
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                li = doc.line_index
+                a = li.offset(change.range.start.line, change.range.start.character, enc)
+                b = li.offset(change.range.end.line, change.range.end.character, enc)
+                if b < a:
+                    a, b = b, a
+                doc = doc.edited(TextEdit(TextRange(a, b), change.text))
+            else:
+                doc = Document(change.text, doc.kind, doc.path)
+        od.doc = doc
+        od.version = params.text_document.version
+
+    def close_document(self, uri: str) -> None:
+        self.docs.pop(uri, None)
+
+    def document(self, uri: str) -> Optional[Document]:
+        od = self.docs.get(uri)
+        if od is not None:
+            return od.doc
+        return self.indexed.get(uri)
+
+    def all_documents(self) -> list[tuple[str, Document]]:
+        out = {uri: d for uri, d in self.indexed.items()}
+        out.update({uri: od.doc for uri, od in self.docs.items()})
+        return sorted(out.items())
+
+    # -- positions ----------------------------------------------------------------------
+    def offset(self, doc: Document, pos: types.Position) -> int:
+        return doc.line_index.offset(pos.line, pos.character, self.encoding)
+
+    def position(self, doc: Document, offset: int) -> types.Position:
+        line, ch = doc.line_index.position(offset, self.encoding)
+        return types.Position(line=line, character=ch)
+
+    def range(self, doc: Document, r: TextRange) -> types.Range:
+        return types.Range(start=self.position(doc, r.start), end=self.position(doc, r.end))
+
+    # -- workspace indexing -------------------------------------------------------------
+    def index_workspace(self) -> None:
+        """Read the workspace's Mermaid and Markdown files (for definition and workspace
+        symbols in files that are not open)."""
+        roots = []
+        try:
+            for f in self.workspace.folders.values():
+                p = uri_to_path(f.uri)
+                if p:
+                    roots.append(p)
+            if not roots and self.workspace.root_path:
+                roots.append(self.workspace.root_path)
+        except Exception:
+            return
+        count = 0
+        for root in roots:
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__", ".venv", "venv"))
+                for name in sorted(filenames):
+                    kind = SUFFIX_KINDS.get(os.path.splitext(name)[1].lower())
+                    if kind is None:
+                        continue
+                    path = os.path.join(dirpath, name)
+                    try:
+                        if os.path.getsize(path) > MAX_INDEXED_BYTES:
+                            continue
+                        text = Path(path).read_text(encoding="utf-8")
+                    except (OSError, UnicodeDecodeError):
+                        continue
+                    if kind == "markdown" and "mermaid" not in text:
+                        continue
+                    uri = Path(path).as_uri()
+                    self.indexed[uri] = Document(text, kind, uri)
+                    count += 1
+                    if count >= MAX_INDEXED_FILES:
+                        return
+
+    # -- diagnostics ----------------------------------------------------------------------
+    def client_pulls(self) -> bool:
+        td = self.client_capabilities.text_document if self.client_capabilities else None
+        return td is not None and td.diagnostic is not None
+
+    def lsp_diagnostics(self, uri: str, doc: Document) -> list[types.Diagnostic]:
+        return [self.to_lsp_diagnostic(uri, doc, d) for d in doc.diagnostics(self.settings)]
+
+    def to_lsp_diagnostic(self, uri: str, doc: Document, d: Diagnostic) -> types.Diagnostic:
+        tags = []
+        if "unnecessary" in d.tags:
+            tags.append(types.DiagnosticTag.Unnecessary)
+        if "deprecated" in d.tags:
+            tags.append(types.DiagnosticTag.Deprecated)
+        rule = BY_CODE.get(d.code)
+        return types.Diagnostic(
+            range=self.range(doc, d.range),
+            message=d.message,
+            severity=types.DiagnosticSeverity(int(d.severity)),
+            code=d.code,
+            code_description=types.CodeDescription(href=f"https://erd-lsp.invalid/rules/{d.code}") if rule else None,
+            source="erd-lsp",
+            tags=tags or None,
+            related_information=[
+                types.DiagnosticRelatedInformation(location=types.Location(uri=uri, range=self.range(doc, r.range)), message=r.message)
+                for r in d.related
+            ]
+            or None,
+            data={"fixes": len(d.fixes)} if d.fixes else None,
+        )
+
+    def publish(self, uri: str) -> None:
+        """Push diagnostics, for clients that cannot pull; never a stale version."""
+        if self.client_pulls():
+            return
+        od = self.docs.get(uri)
+        if od is None:
+            return
+        version = od.version
+        diags = self.lsp_diagnostics(uri, od.doc)
+        cur = self.docs.get(uri)
+        if cur is None or cur.version != version:
+            return  # superseded while we computed
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diags))
+        od.published_version = version
+
+
+server = ErdServer()
+
+
+@server.feature(types.INITIALIZE)
+def on_initialize(ls: ErdServer, params: types.InitializeParams) -> None:
+    opts = params.initialization_options
+    if isinstance(opts, dict):
+        ls.settings = settings_from_options(opts)
+
+
+@server.feature(types.INITIALIZED)
+def on_initialized(ls: ErdServer, params: types.InitializedParams) -> None:
+    try:
+        ls.index_workspace()
+    except Exception as e:  # indexing is best effort
+        log.warning("workspace indexing failed: %s", e)
+
+
+def settings_from_options(opts: dict) -> Settings:
+    select = opts.get("select")
+    ignore = opts.get("ignore") or []
+    sev = opts.get("severity") or {}
+    names = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "information": Severity.INFO, "hint": Severity.HINT}
+    return Settings(
+        select=frozenset(select) if select else None,
+        ignore=frozenset(ignore),
+        severity=tuple((c, names[str(v).lower()]) for c, v in sev.items() if str(v).lower() in names),
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: ErdServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: ErdServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: ErdServer, params: types.DidCloseTextDocumentParams) -> None:
+    if not ls.client_pulls():
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_DIAGNOSTIC,
+    types.DiagnosticOptions(identifier="erd-lsp", inter_file_dependencies=False, workspace_diagnostics=False),
+)
+def pull_diagnostics(ls: ErdServer, params: types.DocumentDiagnosticParams):
+    uri = params.text_document.uri
+    od = ls.docs.get(uri)
+    if od is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    result_id = f"{od.version}:{id(od.doc)}"
+    if params.previous_result_id == result_id:
+        return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    return types.RelatedFullDocumentDiagnosticReport(items=ls.lsp_diagnostics(uri, od.doc), result_id=result_id)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
+)
+def code_action(ls: ErdServer, params: types.CodeActionParams):
+    uri = params.text_document.uri
+    doc = ls.document(uri)
+    if doc is None:
+        return None
+    a = ls.offset(doc, params.range.start)
+    b = ls.offset(doc, params.range.end)
+    actions = []
+    for d in doc.diagnostics(ls.settings):
+        if d.range.end < a or d.range.start > b or not d.fixes:
+            continue
+        lsp_diag = ls.to_lsp_diagnostic(uri, doc, d)
+        for i, fix in enumerate(d.fixes):
+            edits = [types.TextEdit(range=ls.range(doc, e.range), new_text=e.new_text) for e in fix.edits]
+            actions.append(
+                types.CodeAction(
+                    title=fix.title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[lsp_diag],
+                    is_preferred=(i == 0 and len(d.fixes) > 0 and d.code != "E002") or None,
+                    edit=types.WorkspaceEdit(changes={uri: edits}),
+                )
+            )
+    return actions or None
+
+
+def run_server(tcp: Optional[tuple[str, int]] = None) -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if tcp is not None:
+        server.start_tcp(tcp[0], tcp[1])
+    else:
+        server.start_io()
+    return 0

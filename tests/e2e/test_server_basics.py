@@ -1,0 +1,85 @@
+"""End-to-end over stdio with pytest-lsp: a real server process and real client capabilities."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SEED_003 = (DATA / "seeds" / "003_1a83fdde10ac1a71.txt").read_text(encoding="utf-8")
+
+# emoji = 4 UTF-8 / 2 UTF-16 / 1 UTF-32 units before the name
+CLIENTS = {"visual-studio-code": "utf-16", "neovim": "utf-8", "emacs": "utf-32"}
+
+
+@pytest_lsp.fixture(params=list(CLIENTS), config=ClientServerConfig(server_command=[sys.executable, "-m", "erd_lsp"]))
+async def client(lsp_client: LanguageClient, request):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=pytest_lsp.client_capabilities(request.param)))
+    lsp_client.spec = request.param
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def diagnostics(client: LanguageClient, uri: str):
+    if client.capabilities.text_document.diagnostic is not None:
+        report = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        return list(report.items)
+    await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 10)
+    return list(client.diagnostics[uri])
+
+
+def open_doc(client, uri, text, lang="mermaid", version=1):
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id=lang, version=version, text=text))
+    )
+
+
+async def test_encoding_crlf_and_non_bmp(client: LanguageClient):
+    uri = "file:///tmp/erd-e2e/enc.mmd"
+    text = "erDiagram\r\n    ORDER { int id }\r\n    \U0001F600X ||--o{ ORDRE : places\r\n"
+    open_doc(client, uri, text)
+    diags = await diagnostics(client, uri)
+    w = [d for d in diags if d.code == "W101"]
+    assert len(w) == 2  # `😀X` and `ORDRE` are both undeclared
+    ordre = next(d for d in w if "ORDRE" in d.message)
+    col = {"utf-16": 4 + 2 + 1 + 8, "utf-8": 4 + 4 + 1 + 8, "utf-32": 4 + 1 + 1 + 8}[CLIENTS[client.spec]]
+    assert (ordre.range.start.line, ordre.range.start.character) == (2, col)
+    assert ordre.range.end.character - ordre.range.start.character == 5
+    assert ordre.source == "erd-lsp"
+
+
+async def test_seed_003_conflicts_and_incremental_change(client: LanguageClient):
+    uri = "file:///tmp/erd-e2e/state.md"
+    open_doc(client, uri, SEED_003, lang="markdown")
+    diags = await diagnostics(client, uri)
+    assert [(d.code, d.range.start.line) for d in diags] == [("E002", 79), ("E002", 113)]
+    # resolve the second conflict by deleting its seven lines (114-120, 0-based 113..119)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=113, character=0), end=types.Position(line=120, character=0)),
+                    text="",
+                )
+            ],
+        )
+    )
+    diags = await diagnostics(client, uri)
+    assert [(d.code, d.range.start.line) for d in diags] == [("E002", 79)]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diags[0].range,
+            context=types.CodeActionContext(diagnostics=diags),
+        )
+    )
+    assert [a.title for a in actions] == ["Keep ours (the first side)", "Keep theirs (the second side)", "Keep both sides"]
