@@ -185,6 +185,7 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
     """
     n = len(text)
     stack = list(stack)
+    cur = tuple(stack)  # the stack as a tuple, rebuilt only when it changes
     lowered = None
     next_dir = -2  # offset of the next "direction" at or after pos, -1 if none
     line_end = -1
@@ -195,7 +196,7 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
         if conflicts and pos in conflicts and state in (INITIAL, BLOCK):
             m = _CONFLICT.match(text, pos)
             if m is not None:
-                yield K.CONFLICT_MARKER, pos, m.end(), tuple(stack)
+                yield K.CONFLICT_MARKER, pos, m.end(), cur
                 pos = m.end()
                 continue
         if state == INITIAL:
@@ -213,24 +214,24 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
         rx, actions = _STATES[key]
         if pos >= n:
             if done:
-                yield K.END_OF_INPUT, n, n, tuple(stack)
+                yield K.END_OF_INPUT, n, n, cur
                 return
             done = True  # as in jison: the next token after this one is the end of input
         m = rx.match(text, pos)
         if m is None:
             if pos >= n:
-                yield K.END_OF_INPUT, n, n, tuple(stack)
+                yield K.END_OF_INPUT, n, n, cur
                 return
             # no rule matches (only in the style state): a lexical error
             end = pos + 1
             while end < n and text[end] not in " \t\n,:;#" and rx.match(text, end) is None:
                 end += 1
-            yield K.LEX_ERROR, pos, end, tuple(stack)
+            yield K.LEX_ERROR, pos, end, cur
             pos = end
             continue
         kind, action = actions[_GROUP_INDEX[key][m.lastgroup]]
         end = m.end()
-        before = tuple(stack)
+        before = cur
         if kind == K.EOF:
             yield K.EOF, pos, pos, before
             return
@@ -245,6 +246,7 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
                 stack.append(action[1])
             elif len(stack) > 1:
                 stack.pop()
+            cur = tuple(stack)
         yield kind, pos, end, before
         pos = end
 

@@ -84,15 +84,28 @@ class TokenStream:
         prev_end = src_pos
         to_start = smap.to_source_start
         to_end = smap.to_source_end
+        srclen = len(pre.source)
+        # runs of the map, walked forward (tokens come in order)
+        dst, dlen, srcs, slen = smap.dst, smap.dlen, smap.src, smap.slen
+        nruns = len(dst)
+        run = max(0, bisect_right(dst, norm_pos) - 1)
         for kind, s, e, st in lex(pre.text, norm_pos, stack, self.conflicts):
             if identity:
                 a, b = s, e
-                if b > len(pre.source):
-                    b = len(pre.source)
+                if b > srclen:
+                    b = srclen
                     a = min(a, b)
             else:
-                a = to_start(s)
-                b = to_end(e)
+                while run + 1 < nruns and dst[run + 1] <= s:
+                    run += 1
+                d0 = dst[run]
+                if dlen[run] == slen[run] and d0 <= s and e <= d0 + dlen[run]:
+                    # inside one exact run: a plain shift
+                    a = srcs[run] + (s - d0)
+                    b = a + (e - s)
+                else:
+                    a = to_start(s)
+                    b = to_end(e)
             if a < prev_end:
                 a = prev_end
             if b < a:
@@ -112,6 +125,34 @@ class TokenStream:
                         stop = min(stop, a)
                         yield (K.WHITESPACE, prev_end, stop, None, st)
                         prev_end = stop
+            if (kind == K.WHITESPACE or kind == K.NEWLINE) and removed:
+                while ri < len(removed) and removed[ri].end <= a:
+                    ri += 1
+                if ri < len(removed) and removed[ri].start < b:
+                    # removed text (a comment line) inside a run of whitespace: split it so
+                    # the comment is a token of its own; the first piece keeps the kind
+                    first = True
+                    pos = a
+                    while pos < b:
+                        if ri < len(removed) and removed[ri].start <= pos < removed[ri].end:
+                            r = removed[ri]
+                            stop = min(r.end, b)
+                            yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), pos, stop, None, st)
+                            ri += 1
+                        else:
+                            stop = removed[ri].start if ri < len(removed) and removed[ri].start < b else b
+                            if first and kind == K.NEWLINE:
+                                yield (K.NEWLINE, pos, stop, s, st)
+                                first = False
+                            else:
+                                yield (K.WHITESPACE, pos, stop, s if first else None, st)
+                                first = False
+                        pos = stop
+                    if first:
+                        # the run was all removed text: keep a zero-width token of the kind
+                        yield (kind, b, b, s, st)
+                    prev_end = b
+                    continue
             yield (kind, a, b, s, st)
             prev_end = b
             if kind == K.EOF or kind == K.END_OF_INPUT:
@@ -132,6 +173,8 @@ class TokenStream:
 
     def get(self, k: int):
         buf = self.buf
+        if k < len(buf):
+            return buf[k]
         while len(buf) <= k:
             try:
                 buf.append(next(self._gen))
@@ -164,6 +207,8 @@ class Parser:
         self.states: list = []
         self.block_limit: Optional[int] = None  # src offset where an unclosed block stops
         self.item_unbounded = False  # the current item looked ahead to the end of the text
+        self._peek_at = -1  # peek() cache: stream index it was computed at
+        self._peeked = None
 
     # -- token access ------------------------------------------------------------------
     def _sig(self, k: int) -> int:
@@ -177,9 +222,13 @@ class Parser:
 
     def peek(self):
         """The next significant token (kind, start, end, norm, stack)."""
+        if self._peek_at == self.i:
+            return self._peeked
         t = self.ts.get(self._sig(self.i))
         if self.block_limit is not None and t[1] >= self.block_limit and self.in_block(t):
-            return (K.END_OF_INPUT, self.block_limit, self.block_limit, None, t[4])
+            t = (K.END_OF_INPUT, self.block_limit, self.block_limit, None, t[4])
+        self._peek_at = self.i
+        self._peeked = t
         return t
 
     def in_block(self, t) -> bool:
@@ -627,6 +676,7 @@ class Parser:
             # lex again from the recovery line, outside the block
             limit = self.block_limit
             self.block_limit = None
+            self._peek_at = -1
             self._restart_at(limit)
 
     def _restart_at(self, src_pos: int) -> None:
@@ -642,6 +692,7 @@ class Parser:
             else:
                 hi = mid
         self.ts.restart(self.i, lo, (INITIAL,), self._src_pos_before())
+        self._peek_at = -1
 
     def _src_pos_before(self) -> int:
         if self.i == 0:
@@ -658,6 +709,8 @@ class Parser:
             if t[0] == K.BLOCK_STOP:
                 # closed; but a line inside that reads as a statement (a relationship, or
                 # another `NAME {`) means the `}` of this block is missing
+                if not self._block_fails_after(brace[2], k):
+                    return
                 pos = src.find("\n", brace[2])
                 while 0 <= pos < t[1]:
                     ls = pos + 1
@@ -665,6 +718,7 @@ class Parser:
                     line = src[ls : min(le if le >= 0 else len(src), t[1])].strip()
                     if line and _looks_like_statement(line) and self._block_fails_after(ls, k):
                         self.block_limit = ls
+                        self._peek_at = -1
                         self.item_unbounded = True
                         return
                     pos = le
@@ -683,12 +737,15 @@ class Parser:
             stripped = line.strip()
             if stripped and not stripped.startswith("%%") and _indent(src, ls) <= indent and not stripped.startswith("}"):
                 self.block_limit = ls
+                self._peek_at = -1
                 return
             if stripped and _looks_like_statement(stripped):
                 self.block_limit = ls
+                self._peek_at = -1
                 return
             pos = le
         self.block_limit = None
+        self._peek_at = -1
 
     def _block_fails_after(self, pos: int, stop: int) -> bool:
         """Whether Mermaid rejects the block because of a token at or after ``pos``
@@ -970,7 +1027,7 @@ def internal_error_parse(source: str, exc: BaseException) -> Parse:
     msg = f"internal error in the erd-lsp parser ({type(exc).__name__}: {exc}); please report it"
     item = Node(K.ERROR, [(K.LEX_ERROR, 0, len(source))], ((0, min(len(source), 1), msg),))
     p = Parse(source=source, items=[item] if source else [], starts=[0] if source else [], states=[None] if source else [])
-    p.extents = [len(source) + 1] * len(p.items)
+    p._extents = [len(source) + 1] * len(p.items)
     p.errors = [SyntaxError(0, min(len(source), 1), msg, "E000")]
     p.internal_error = True
     return p
@@ -990,7 +1047,6 @@ def parse_preprocessed(pre: Preprocessed) -> Parse:
         states.append(None)
     run_items(p, states)
     result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states)
-    result.extents = item_extents(result, 0, len(result.items))
     result.final_subgraphs = tuple(p.subgraphs)
     result.global_errors = finish_errors(p.subgraphs, pre)
     result.errors = collect_errors(result)
@@ -1035,80 +1091,6 @@ def _state_of(p: Parser):
         k += 1
 
 
-_WS_RUN = re.compile(r"[\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
-
-
-def _skip_ws(pre: Preprocessed, pos: int) -> int:
-    """Skip whitespace and removed text (what the lexer's lookaheads see through)."""
-    src = pre.source
-    removed = pre.removed
-    ends = pre._removed_ends if removed else None
-    while True:
-        pos = _WS_RUN.match(src, pos).end()
-        if not removed:
-            return pos
-        i = bisect_right(ends, pos)
-        if i < len(removed) and removed[i].start <= pos:
-            pos = removed[i].end
-            continue
-        return pos
-
-
-def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
-    """How far the lexer may have looked to produce this token (source offsets): the
-    rest of its line, and past whitespace for lookaheads; to the end for a lone quote."""
-    src = pre.source
-    if kind in K.TRIVIA and kind != K.WHITESPACE:
-        return e
-    le = src.find("\n", s)
-    le = len(src) if le < 0 else le + 1
-    ext = max(e + 1, le)
-    if kind == K.CHAR and src.startswith('"', s):
-        return len(src) + 1
-    if kind in (K.ACC_DESCR_MULTI_VALUE, K.END_OF_INPUT, K.EOF):
-        return len(src) + 1 if kind != K.ACC_DESCR_MULTI_VALUE else max(ext, e + 1)
-    if src.startswith("1", s) or kind in (K.END, K.NEWLINE, K.WHITESPACE):
-        ext = max(ext, _skip_ws(pre, e) + 1)
-    if "direction" in src[s:le].lower():
-        ext = max(ext, _skip_ws(pre, le) + 2)
-    return ext
-
-
-def item_extents(parse: Parse, lo: int, hi: int) -> list:
-    """For items ``lo..hi``: the furthest source offset their parse depended on (their
-    tokens' lexing extents and the next significant token the parser peeked at)."""
-    pre = parse.pre
-    out = []
-    pending: list[int] = []
-    n = len(parse.items)
-    inf = len(pre.source) + 1
-    i = lo
-    while i < n:
-        if i >= hi and not pending:
-            break
-        item, base = parse.items[i], parse.starts[i]
-        ext = 0
-        sig = None
-        for k, s, e in (item.tokens() if isinstance(item, Node) else (item,)):
-            x = token_extent(pre, k, base + s, base + e)
-            if x > ext:
-                ext = x
-            if sig is None and k not in _INVISIBLE:
-                sig = x
-        if sig is not None and pending:
-            for j in pending:
-                if sig > out[j - lo]:
-                    out[j - lo] = sig
-            pending = []
-        if i < hi:
-            if isinstance(item, Node) and item.unbounded:
-                ext = inf
-            out.append(ext)
-            pending.append(i)
-        i += 1
-    for j in pending:
-        out[j - lo] = inf
-    return out
 
 
 def finish_errors(subgraphs, pre: Preprocessed) -> list:

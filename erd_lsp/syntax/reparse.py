@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
+from erd_lsp.syntax.extents import item_extents
 from erd_lsp.syntax.lexer import conflict_lines
 from erd_lsp.syntax.parser import (
     Parser,
     TokenStream,
     collect_errors,
     finish_errors,
-    item_extents,
     parse_preprocessed,
     run_items,
 )

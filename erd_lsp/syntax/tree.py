@@ -94,8 +94,21 @@ class Parse:
     pre: object = None  # the Preprocessed text the lexer read
     states: list = field(default_factory=list)  # parser state before each item (for reparse)
     global_errors: list = field(default_factory=list)
-    extents: list = field(default_factory=list)  # per item: how far its parse looked
+    _extents: Optional[list] = None  # per item: how far its parse looked (lazy)
     final_subgraphs: tuple = ()  # subgraphs still open at the end
+
+    @property
+    def extents(self) -> list:
+        """Per item, the furthest source offset its parse depended on (see extents.py)."""
+        if self._extents is None:
+            from erd_lsp.syntax.extents import item_extents
+
+            self._extents = item_extents(self, 0, len(self.items))
+        return self._extents
+
+    @extents.setter
+    def extents(self, value: list) -> None:
+        self._extents = value
 
     def item_index_at(self, offset: int) -> int:
         """Index of the item containing ``offset`` (the last one starting at or before it)."""

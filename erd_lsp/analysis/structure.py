@@ -1,0 +1,888 @@
+"""Structure of a host document: outline symbols, workspace symbols, folding ranges,
+selection ranges and semantic tokens.
+
+Everything here is a pure function of a :class:`~erd_lsp.analysis.Document` (or of several
+for workspace symbols). Ranges are *host* offsets, lines are 0-based *host* lines. No
+function raises: on any internal failure it returns an empty result. The LSP encodings
+(5-int semantic tokens, positions in the client's units) are the only place where
+editors' units appear, in :func:`encode_semantic_tokens`.
+
+The token helpers (:func:`token_at`, :func:`token_role`) are shared with
+:mod:`erd_lsp.analysis.hover`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional
+
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.tree import Node, Parse
+from erd_lsp.text import TextRange, units
+
+__all__ = [
+    "Symbol",
+    "Fold",
+    "TOKEN_TYPES",
+    "TOKEN_MODIFIERS",
+    "document_symbols",
+    "workspace_symbols",
+    "folding_ranges",
+    "selection_ranges",
+    "semantic_tokens",
+    "encode_semantic_tokens",
+    "token_at",
+    "token_role",
+    "Role",
+]
+
+
+# --- data ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One outline entry. ``kind`` is ``"diagram"``, ``"entity"``, ``"attribute"``,
+    ``"relationship"`` or ``"subgraph"``; ranges are host offsets; ``selection_range``
+    lies inside ``range``."""
+
+    name: str
+    detail: str
+    kind: str
+    range: TextRange
+    selection_range: TextRange
+    children: tuple["Symbol", ...] = ()
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A folding range over 0-based host lines (both inclusive). ``kind`` is ``"region"``
+    (Git conflict regions), ``"comment"`` (runs of ``%%`` comment lines) or None."""
+
+    start_line: int
+    end_line: int
+    kind: Optional[str] = None
+
+
+# The semantic token legend the server registers (indexes are the LSP token type numbers).
+TOKEN_TYPES: tuple[str, ...] = (
+    "class",  # entity names
+    "string",  # aliases, labels, accessibility text, subgraph titles
+    "property",  # attribute names
+    "type",  # attribute types
+    "decorator",  # PK / FK / UK
+    "operator",  # cardinalities and relationship lines
+    "comment",  # %% comments, attribute comments, front matter, conflict markers
+    "macro",  # %%{ directives }%%
+    "keyword",  # erDiagram, style, classDef, class, direction, subgraph, end, accTitle, accDescr
+    "enumMember",  # classDef class names
+    "namespace",  # subgraph ids
+)
+# Bit i of a token's modifier set is TOKEN_MODIFIERS[i]; the last four are custom.
+TOKEN_MODIFIERS: tuple[str, ...] = (
+    "declaration",  # the entity statement, attribute name, classDef name, subgraph id
+    "deprecated",  # Git conflict markers
+    "documentation",  # front matter
+    "implicit",  # an entity never declared by an entity statement
+    "identifying",  # `--` / `to`
+    "nonIdentifying",  # `..` / `.-` / `-.` / `optionally to`
+)
+
+_CARD_LEFT = {"ZERO_OR_ONE": "|o", "ONLY_ONE": "||", "ZERO_OR_MORE": "}o", "ONE_OR_MORE": "}|", "MD_PARENT": "u"}
+_CARD_RIGHT = {"ZERO_OR_ONE": "o|", "ONLY_ONE": "||", "ZERO_OR_MORE": "o{", "ONE_OR_MORE": "|{", "MD_PARENT": "u"}
+
+_WS = " \t\r\n\x0b\x0c"
+_KEYWORDS = {
+    K.ER_DIAGRAM: "erDiagram",
+    K.STYLE: "style",
+    K.CLASSDEF: "classDef",
+    K.CLASS: "class",
+    K.SUBGRAPH: "subgraph",
+    K.END: "end",
+}
+_DIRECTION_RX = re.compile(r"direction[ \t]+\S+", re.IGNORECASE)
+_INSIGNIFICANT = frozenset({K.WHITESPACE, K.NEWLINE, K.EOF, K.END_OF_INPUT, K.REMOVED_SEMI})
+
+
+# --- tree helpers -------------------------------------------------------------------
+
+
+def iter_tokens(parse: Parse, lo: int = 0, hi: Optional[int] = None) -> Iterator[tuple]:
+    """``(kind, start, end, ancestors)`` for every token of items ``lo..hi`` with absolute
+    offsets; ``ancestors`` is a tuple of ``(node, abs_start, abs_end)``, outermost first."""
+    items, starts = parse.items, parse.starts
+    hi = len(items) if hi is None else min(hi, len(items))
+    for i in range(max(0, lo), hi):
+        item, base = items[i], starts[i]
+        if isinstance(item, Node):
+            yield from _rec(item, base, ())
+        else:
+            yield item[0], base + item[1], base + item[2], ()
+
+
+def _rec(node: Node, base: int, anc: tuple) -> Iterator[tuple]:
+    anc2 = anc + ((node, base + node.start, base + node.end),)
+    for c in node.children:
+        if isinstance(c, Node):
+            yield from _rec(c, base, anc2)
+        else:
+            yield c[0], base + c[1], base + c[2], anc2
+
+
+def token_at(parse: Parse, pos: int) -> Optional[tuple]:
+    """The token at diagram offset ``pos`` as ``(kind, start, end, ancestors)``.
+
+    A significant token containing ``pos`` wins; then one ending exactly at ``pos`` (the
+    cursor just after a word); then any token containing ``pos`` (whitespace)."""
+    if not parse.items:
+        return None
+    i = parse.item_index_at(pos)
+    containing = None
+    ending = None
+    any_containing = None
+    for t in iter_tokens(parse, i - 1, i + 2):
+        k, s, e = t[0], t[1], t[2]
+        if s <= pos < e:
+            if k not in _INSIGNIFICANT:
+                containing = t
+                break
+            if any_containing is None:
+                any_containing = t
+        elif e == pos and s < e and k not in _INSIGNIFICANT:
+            ending = t
+    return containing or ending or any_containing
+
+
+def trim(src: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without leading and trailing whitespace (empty stays put)."""
+    a, b = start, end
+    while a < b and src[a] in _WS:
+        a += 1
+    while b > a and src[b - 1] in _WS:
+        b -= 1
+    if a == b:
+        return start, start
+    return a, b
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a token is, for hover and highlighting.
+
+    ``what`` is one of: ``entity`` (name; ``declaration`` when in its entity statement),
+    ``alias`` (name = the entity), ``attr_type`` / ``attr_name`` / ``key`` /
+    ``attr_comment`` (``attribute`` set when modelled), ``card`` (``side`` "left"/"right"),
+    ``line``, ``label``, ``keyword``, ``class_name`` (``declaration`` in a classDef),
+    ``subgraph`` (its id), ``subgraph_title``, ``acc_value``, ``conflict``."""
+
+    what: str
+    start: int  # diagram offsets of the (trimmed) token
+    end: int
+    name: str = ""
+    declaration: bool = False
+    side: str = ""
+    relationship: object = None
+    attribute: object = None
+
+
+def token_role(unit, tok) -> Optional[Role]:
+    """Classify a token of ``unit`` (from :func:`iter_tokens` / :func:`token_at`)."""
+    try:
+        return _token_role(unit, tok, _unit_index(unit))
+    except Exception:  # pragma: no cover - never take the editor down
+        return None
+
+
+class _Index:
+    """Lookups from ranges to model objects, built once per unit."""
+
+    def __init__(self, unit) -> None:
+        d = unit.diagram
+        self.diagram = d
+        self.refs = {}
+        for r in d.references:
+            self.refs.setdefault(r.range.start, r.name)
+        self.attrs = {}
+        for e in d.entities.values():
+            for a in e.attributes:
+                self.attrs[a.range.start] = a
+        self.rels = {r.range.start: r for r in d.relationships}
+        self.subgraph_ids = {s.id for s in d.subgraphs}
+
+
+def _unit_index(unit) -> _Index:
+    return _Index(unit)
+
+
+def _clean_name(parse: Parse, s: int, e: int) -> str:
+    pre = parse.pre
+    v = pre.clean(s, e) if pre is not None else parse.source[s:e]
+    return v.replace('"', "")
+
+
+def _token_role(unit, tok, idx: _Index) -> Optional[Role]:
+    kind, s, e, anc = tok
+    parse = unit.parse
+    src = parse.source
+    kinds = [a[0].kind for a in anc]
+    inner = kinds[-1] if kinds else None
+    if K.ERROR in kinds:
+        return None
+    ts, te = trim(src, s, e)
+    if kind in K.CARDINALITIES:
+        rel = _rel_of(anc, idx)
+        side = ""
+        if rel is not None:
+            side = "left" if rel.left_card_range.start == s else "right" if rel.right_card_range.start == s else ""
+        elif inner == K.REL_SPEC:
+            spec = anc[-1][0]
+            first = next(spec.child_tokens(K.CARDINALITIES), None)
+            side = "left" if first is not None and anc[-1][1] - anc[-1][0].start + first[1] == s else "right"
+        return Role("card", ts, te, side=side, relationship=rel)
+    if kind in K.REL_TYPES:
+        return Role("line", ts, te, relationship=_rel_of(anc, idx))
+    if kind in _KEYWORDS:
+        word = _KEYWORDS[kind]
+        return Role("keyword", ts, min(te, ts + len(word)), name=word)
+    if kind == K.DIRECTION:
+        m = _DIRECTION_RX.search(src, s, e)
+        if m is None:
+            return Role("keyword", ts, te, name="direction")
+        return Role("keyword", m.start(), m.end(), name="direction")
+    if kind in (K.ACC_TITLE, K.ACC_DESCR, K.ACC_DESCR_OPEN):
+        word = "accTitle" if kind == K.ACC_TITLE else "accDescr"
+        return Role("keyword", ts, ts + len(word), name=word)
+    if kind in (K.ACC_TITLE_VALUE, K.ACC_DESCR_VALUE, K.ACC_DESCR_MULTI_VALUE):
+        return Role("acc_value", ts, te)
+    if kind == K.CONFLICT_MARKER:
+        return Role("conflict", ts, te)
+    if inner == K.ENTITY_REF:
+        outer = kinds[-2] if len(kinds) > 1 else None
+        name = idx.refs.get(s) or _clean_name(parse, s, e)
+        if outer == K.SUBGRAPH_START:
+            return Role("subgraph", ts, te, name=name.strip(), declaration=True)
+        if outer == K.REL_STMT:
+            return Role("entity", ts, te, name=name, relationship=_rel_of(anc[:-1], idx))
+        return Role("entity", ts, te, name=name, declaration=outer == K.ENTITY_STMT)
+    if inner == K.ALIAS and kind in K.ENTITY_NAMES:
+        stmt = anc[-2] if len(anc) > 1 else None
+        name = ""
+        if stmt is not None:
+            ref = stmt[0].node(K.ENTITY_REF)
+            rt = next(ref.child_tokens(), None) if ref is not None else None
+            if rt is not None:
+                base = stmt[1] - stmt[0].start
+                name = idx.refs.get(base + rt[1]) or _clean_name(parse, base + rt[1], base + rt[2])
+        return Role("alias", ts, te, name=name)
+    if inner == K.SUBGRAPH_TITLE and kind in K.ENTITY_NAMES:
+        return Role("subgraph_title", ts, te)
+    if inner == K.LABEL:
+        return Role("label", ts, te, relationship=_rel_of(anc[:-1], idx))
+    if inner == K.ID_LIST and kind in (K.UNICODE_TEXT, K.STYLE_TEXT):
+        holder = kinds[-2] if len(kinds) > 1 else None
+        value = _clean_name(parse, s, e)
+        if holder == K.CLASS_LIST:
+            return Role("class_name", ts, te, name=value)
+        if holder == K.CLASSDEF_STMT:
+            return Role("class_name", ts, te, name=value, declaration=True)
+        if holder == K.STYLE_STMT:
+            return _entity_or_subgraph(ts, te, value, idx)
+        if holder == K.CLASS_STMT:
+            stmt = anc[-2]
+            first = stmt[0].node(K.ID_LIST)
+            if first is anc[-1][0]:
+                return _entity_or_subgraph(ts, te, value, idx)
+            return Role("class_name", ts, te, name=value)
+        return None
+    if K.ATTRIBUTE in kinds:
+        a_anc = anc[kinds.index(K.ATTRIBUTE)]
+        attr = idx.attrs.get(a_anc[1])
+        if inner == K.ATTR_TYPE and kind in (K.ATTRIBUTE_WORD, K.CHAR):
+            return Role("attr_type", ts, te, attribute=attr)
+        if inner == K.ATTR_NAME and kind == K.ATTRIBUTE_WORD:
+            return Role("attr_name", ts, te, attribute=attr)
+        if inner == K.KEY_LIST and kind == K.ATTRIBUTE_KEY:
+            return Role("key", ts, te, name=src[ts:te].upper(), attribute=attr)
+        if inner == K.ATTR_COMMENT and kind == K.COMMENT_STRING:
+            return Role("attr_comment", ts, te, attribute=attr)
+    return None
+
+
+def _entity_or_subgraph(ts: int, te: int, value: str, idx: _Index) -> Role:
+    e = idx.diagram.entities.get(value)
+    if value in idx.subgraph_ids and (e is None or e.implicit):
+        return Role("subgraph", ts, te, name=value)
+    return Role("entity", ts, te, name=value)
+
+
+def _rel_of(anc, idx: _Index):
+    for node, a, _b in anc:
+        if node.kind == K.REL_STMT:
+            return idx.rels.get(a)
+    return None
+
+
+# --- document symbols ---------------------------------------------------------------
+
+
+def document_symbols(doc) -> list[Symbol]:
+    """The outline: in a Markdown file one ``diagram`` symbol per ER diagram holding its
+    entities (with their attributes), relationships and subgraphs; in a ``.mmd`` file
+    those symbols at the top level."""
+    try:
+        out: list[Symbol] = []
+        for unit in doc.units:
+            syms = _unit_symbols(unit)
+            if doc.kind == "markdown":
+                out.append(_diagram_symbol(unit, syms))
+            else:
+                out.extend(syms)
+        return out
+    except Exception:  # pragma: no cover
+        return []
+
+
+def _trimmed(unit, start: int, end: int) -> TextRange:
+    a, b = trim(unit.parse.source, start, end)
+    return unit.to_host(TextRange(a, b))
+
+
+def _statement_range(parse: Parse, offset: int) -> tuple[int, int]:
+    i = parse.item_index_at(offset)
+    item, base = parse.items[i], parse.starts[i]
+    if isinstance(item, Node):
+        return base + item.start, base + item.end
+    return base + item[1], base + item[2]
+
+
+def _attr_detail(a) -> str:
+    return a.type + (" " + ", ".join(a.keys) if a.keys else "")
+
+
+def _entity_symbol(unit, e, children: bool = True) -> Symbol:
+    parse = unit.parse
+    if e.definitions:
+        spans = [_statement_range(parse, r.start) for r in e.definitions]
+        spans += [(b.start, b.end) for b in e.blocks]
+        start = min(s for s, _ in spans)
+        end = max(x for _, x in spans)
+        rng = _trimmed(unit, start, end)
+        sel = unit.to_host(e.definitions[0])
+    else:
+        rng = sel = unit.to_host(e.first_mention)
+    detail = e.alias if e.alias else ("implicit" if e.implicit else "")
+    kids: tuple = ()
+    if children:
+        kids = tuple(
+            Symbol(a.name, _attr_detail(a), "attribute", unit.to_host(a.range), unit.to_host(a.name_range))
+            for a in e.attributes
+        )
+    return Symbol(e.name, detail, "entity", rng, sel, kids)
+
+
+def relationship_name(rel) -> str:
+    """``A ||--o{ B``: the relationship in Mermaid's symbolic notation."""
+    line = "--" if rel.identifying else ".."
+    return f"{rel.left} {_CARD_LEFT.get(rel.left_cardinality, '?')}{line}{_CARD_RIGHT.get(rel.right_cardinality, '?')} {rel.right}"
+
+
+def _unit_symbols(unit) -> list[Symbol]:
+    d = unit.diagram
+    src = unit.parse.source
+    # (diagram range, symbol or subgraph spec)
+    leaves: list[tuple[tuple[int, int], Symbol]] = []
+    for e in d.entities.values():
+        if e.definitions:
+            spans = [_statement_range(unit.parse, r.start) for r in e.definitions]
+            span = (min(s for s, _ in spans), max(x for _, x in spans))
+        else:
+            span = (e.first_mention.start, e.first_mention.end)
+        leaves.append((span, _entity_symbol(unit, e)))
+    for rel in d.relationships:
+        a, b = trim(src, rel.range.start, rel.range.end)
+        sel = unit.to_host(TextRange(rel.left_range.start, rel.right_range.end))
+        leaves.append(((a, b), Symbol(relationship_name(rel), rel.label, "relationship", unit.to_host(TextRange(a, b)), sel)))
+    subs = []
+    for sg in d.subgraphs:
+        a, b = trim(src, sg.range.start, sg.range.end)
+        subs.append(((a, b), sg))
+    if not subs:
+        leaves.sort(key=lambda x: (x[0][0], -x[0][1]))
+        return [s for _, s in leaves]
+    # nest everything into the smallest subgraph that contains it
+    subs.sort(key=lambda x: x[0][1] - x[0][0])
+
+    def parent_of(span, skip=None):
+        for j, (sp, _sg) in enumerate(subs):
+            if j == skip:
+                continue
+            if sp[0] <= span[0] and span[1] <= sp[1] and sp != span:
+                return j
+        return None
+
+    kids: dict = {None: []}
+    for span, sym in leaves:
+        kids.setdefault(parent_of(span), []).append((span, sym))
+    built: dict[int, Symbol] = {}
+    for j, (span, sg) in enumerate(subs):  # smallest first: inner subgraphs are built first
+        mine = sorted(kids.get(j, []), key=lambda x: (x[0][0], -x[0][1]))
+        title = sg.title if sg.title and sg.title != sg.id else ""
+        sym = Symbol(
+            sg.id or "subgraph",
+            title,
+            "subgraph",
+            unit.to_host(TextRange(*span)),
+            unit.to_host(sg.name_range),
+            tuple(s for _, s in mine),
+        )
+        built[j] = sym
+        kids.setdefault(parent_of(span, j), []).append((span, sym))
+    top = sorted(kids[None], key=lambda x: (x[0][0], -x[0][1]))
+    return [s for _, s in top]
+
+
+def _header_range(unit) -> Optional[TextRange]:
+    for k, s, e in unit.parse.tokens():
+        if k == K.ER_DIAGRAM:
+            return TextRange(s, e)
+        if k not in K.TRIVIA and k not in _INSIGNIFICANT:
+            return None
+    return None
+
+
+def _diagram_symbol(unit, children: list[Symbol]) -> Symbol:
+    doc = unit.document
+    block = unit.block
+    header = _header_range(unit)
+    if header is not None:
+        sel = unit.to_host(header)
+    else:
+        ln = doc.line_index.line_range(doc.line_index.line_of(block.start))
+        sel = ln
+    title = unit.diagram.title
+    name = title if title else f"erDiagram (line {doc.line_index.line_of(sel.start) + 1})"
+    a, b = trim(doc.text, block.start, max(block.end, block.start))
+    rng = TextRange(min(a, sel.start), max(b, sel.end))
+    d = unit.diagram
+    n_ent = len(d.entities)
+    n_rel = len(d.relationships)
+    detail = f"{n_ent} entit{'y' if n_ent == 1 else 'ies'}, {n_rel} relationship{'' if n_rel == 1 else 's'}"
+    return Symbol(name, detail, "diagram", rng, sel, tuple(children))
+
+
+# --- workspace symbols --------------------------------------------------------------
+
+
+def workspace_symbols(workspace_documents: Iterable, query: str, limit: int = 200) -> list[tuple]:
+    """Entities and attributes (named ``ENTITY.attr``) of every ``(key, Document)`` whose
+    name matches ``query``: case-insensitive, exact names first, then prefixes (of the
+    name or of the attribute part), substrings, and finally subsequences (fuzzy).
+    Returns ``(key, Symbol)`` pairs with symbols without children."""
+    try:
+        q = (query or "").strip().lower()
+        found = []
+        n = 0
+        for key, doc in workspace_documents:
+            for unit in doc.units:
+                for e in unit.diagram.entities.values():
+                    score = _match(q, e.name)
+                    if score is not None:
+                        found.append((score, 0, len(e.name), n, key, unit, e, None))
+                        n += 1
+                    for a in e.attributes:
+                        full = f"{e.name}.{a.name}"
+                        score = _match(q, full, a.name)
+                        if score is not None:
+                            found.append((score, 1, len(full), n, key, unit, e, a))
+                            n += 1
+        found.sort(key=lambda x: x[:4])
+        out = []
+        for _s, _k, _l, _n, key, unit, e, a in found[: max(0, limit)]:
+            if a is None:
+                out.append((key, _entity_symbol(unit, e, children=False)))
+            else:
+                out.append(
+                    (key, Symbol(f"{e.name}.{a.name}", _attr_detail(a), "attribute", unit.to_host(a.range), unit.to_host(a.name_range)))
+                )
+        return out
+    except Exception:  # pragma: no cover
+        return []
+
+
+def _match(q: str, name: str, part: Optional[str] = None) -> Optional[int]:
+    """0 exact, 1 prefix, 2 substring, 3 subsequence, None no match."""
+    if not q:
+        return 1
+    low = name.lower()
+    plow = part.lower() if part is not None else None
+    if low == q or plow == q:
+        return 0
+    if low.startswith(q) or (plow is not None and plow.startswith(q)):
+        return 1
+    if q in low:
+        return 2
+    i = 0
+    for ch in low:
+        if ch == q[i]:
+            i += 1
+            if i == len(q):
+                return 3
+    return None
+
+
+# --- folding ------------------------------------------------------------------------
+
+
+def folding_ranges(doc) -> list[Fold]:
+    """Attribute blocks, subgraphs, multi-line ``accDescr { }``, front matter, Git conflict
+    regions, runs of two or more ``%%`` comment lines and (in Markdown) each diagram's
+    fence. A range whose closing `}` / `end` / fence starts its line stops on the line
+    before, so the closer stays visible; only ranges of two lines or more are returned."""
+    try:
+        folds: set = set()
+        li = doc.line_index
+        for unit in doc.units:
+            _unit_folds(unit, folds)
+            b = unit.block
+            if b.info and b.text:
+                last = unit.to_host_offset(len(b.text.rstrip(_WS)) if b.text.strip(_WS) else 0)
+                end_line = li.line_of(max(last - 1, b.content_start))
+                folds.add((li.line_of(b.start), end_line, None))
+        out = [Fold(s, e, k) for s, e, k in folds if e > s]
+        out.sort(key=lambda f: (f.start_line, -f.end_line, f.kind or ""))
+        return out
+    except Exception:  # pragma: no cover
+        return []
+
+
+def _unit_folds(unit, folds: set) -> None:
+    from erd_lsp.analysis.rules.e002_conflict_marker import regions
+
+    parse = unit.parse
+    src = parse.source
+    li = unit.document.line_index
+
+    def line(off: int) -> int:
+        return li.line_of(unit.to_host_offset(off))
+
+    def closer_line(s: int) -> int:
+        """Line of a closing token, minus one when it starts its line."""
+        j = s - 1
+        while j >= 0 and src[j] in " \t":
+            j -= 1
+        ln = line(s)
+        return ln - 1 if j < 0 or src[j] in "\r\n" else ln
+
+    open_subgraphs: list[int] = []
+    for item, base in zip(parse.items, parse.starts):
+        if not isinstance(item, Node):
+            continue
+        k = item.kind
+        if k == K.SUBGRAPH_START:
+            open_subgraphs.append(base + item.start)
+        elif k == K.SUBGRAPH_END and not item.errors and open_subgraphs:
+            start = open_subgraphs.pop()
+            tok = next(item.child_tokens({K.END}), None)
+            if tok is not None:
+                folds.add((line(start), closer_line(base + tok[1]), None))
+        elif k == K.ACC_DESCR_STMT:
+            opener = next(item.child_tokens({K.ACC_DESCR_OPEN}), None)
+            if opener is not None:
+                close = next(item.child_tokens({K.ACC_DESCR_CLOSE}), None)
+                if close is not None:
+                    end = closer_line(base + close[1])
+                else:
+                    a, b = trim(src, base + item.start, base + item.end)
+                    end = line(max(a, b - 1))
+                folds.add((line(base + opener[1]), end, None))
+        if k in (K.ENTITY_STMT, K.ERROR):
+            for blk, bbase in _blocks(item, base):
+                stop = next((t for t in blk.child_tokens({K.BLOCK_STOP})), None)
+                if stop is not None:
+                    end = closer_line(bbase + stop[1])
+                else:
+                    a, b = trim(src, bbase + blk.start, bbase + blk.end)
+                    end = line(max(a, b - 1))
+                folds.add((line(bbase + blk.start), end, None))
+    # conflict regions: marker to marker, both included
+    for (s0, _e0), _mid, (_s1, e1) in regions(parse):
+        folds.add((line(s0), line(max(s0, e1 - 1)), "region"))
+    pre = parse.pre
+    if pre is None:
+        return
+    comment_lines: list[int] = []
+    for r in pre.removed:
+        if r.kind == "front_matter":
+            a, b = trim(src, r.start, r.end)
+            folds.add((line(a), line(max(a, b - 1)), None))
+        elif r.kind == "directive":
+            a, b = trim(src, r.start, r.end)
+            folds.add((line(a), line(max(a, b - 1)), None))
+        elif r.kind == "comment":
+            a, b = trim(src, r.start, r.end)
+            if b > a:
+                comment_lines.append(line(a))
+    run_start = prev = None
+    for ln in comment_lines + [None]:
+        if ln is not None and prev is not None and ln == prev + 1:
+            prev = ln
+            continue
+        if run_start is not None and prev > run_start:
+            folds.add((run_start, prev, "comment"))
+        run_start = prev = ln
+
+
+def _blocks(node: Node, base: int):
+    for c in node.children:
+        if isinstance(c, Node):
+            if c.kind == K.ATTR_BLOCK:
+                yield c, base
+            else:
+                yield from _blocks(c, base)
+
+
+# --- selection ranges ---------------------------------------------------------------
+
+
+def selection_ranges(doc, offsets: Iterable[int]) -> list[list[TextRange]]:
+    """For each host offset, the ranges from the innermost token outwards: the token, the
+    syntax nodes around it (attribute, block, statement), enclosing subgraphs, the whole
+    diagram and, in Markdown, the fence block. Each range strictly contains the previous
+    one. An offset outside every diagram gets the empty range at the offset."""
+    out = []
+    for off in offsets:
+        try:
+            chain = _selection_chain(doc, off)
+        except Exception:  # pragma: no cover
+            chain = []
+        out.append(chain or [TextRange(off, off)])
+    return out
+
+
+def _selection_chain(doc, off: int) -> list[TextRange]:
+    unit = doc.unit_at(off)
+    if unit is None:
+        # on a fence line: the block only
+        for u in doc.units:
+            b = u.block
+            if b.info and b.start <= off <= b.end:
+                a, e = trim(doc.text, b.start, max(b.start, b.end))
+                return [TextRange(a, e)] if a <= off <= e else []
+        return []
+    parse = unit.parse
+    src = parse.source
+    cands: list[TextRange] = []
+    pos = unit.from_host(off)
+    if pos is not None:
+        tok = token_at(parse, pos)
+        if tok is not None:
+            kind, s, e, anc = tok
+            if kind not in _INSIGNIFICANT:
+                if kind in K.TRIVIA or kind == K.CONFLICT_MARKER:
+                    a, b = trim(src, s, e)
+                    cands.append(TextRange(a, b))
+                else:
+                    role = token_role(unit, tok)
+                    if role is not None:
+                        cands.append(TextRange(role.start, role.end))
+                    a, b = trim(src, s, e)
+                    cands.append(TextRange(a, b))
+            for node, a, b in reversed(anc):
+                a, b = trim(src, a, b)
+                cands.append(TextRange(a, b))
+            # enclosing subgraphs (smallest first)
+            stmt_start = anc[0][1] if anc else s
+            sgs = []
+            for sg in unit.diagram.subgraphs:
+                a, b = trim(src, sg.range.start, sg.range.end)
+                if a <= stmt_start < b:
+                    sgs.append(TextRange(a, b))
+            cands.extend(sorted(sgs, key=len))
+        a, b = trim(src, 0, len(src))
+        cands.append(TextRange(a, b))
+    host = [unit.to_host(r) for r in cands]
+    block = unit.block
+    if block.info:
+        a, b = trim(doc.text, block.start, max(block.start, block.end))
+        host.append(TextRange(a, b))
+    chain: list[TextRange] = []
+    for r in host:
+        if not chain:
+            if r.start <= off <= r.end:
+                chain.append(r)
+            continue
+        p = chain[-1]
+        if r.start <= p.start and p.end <= r.end and r != p:
+            chain.append(r)
+    return chain
+
+
+# --- semantic tokens ----------------------------------------------------------------
+
+_KW = ("keyword", ())
+
+
+def semantic_tokens(doc) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """``(host start, length, type, modifiers)`` for every highlighted token, sorted,
+    non-overlapping, each within one line (multi-line tokens are split per line). Types
+    and modifiers are from :data:`TOKEN_TYPES` and :data:`TOKEN_MODIFIERS`."""
+    try:
+        out = []
+        for unit in doc.units:
+            out.extend(_unit_tokens(unit))
+        out.sort()
+        res = []
+        last_end = -1
+        for s, ln, t, m in out:
+            if ln <= 0 or s < last_end:
+                continue
+            res.append((s, ln, t, m))
+            last_end = s + ln
+        return res
+    except Exception:  # pragma: no cover
+        return []
+
+
+def _unit_tokens(unit) -> list[tuple]:
+    parse = unit.parse
+    src = parse.source
+    d = unit.diagram
+    raw: list[tuple[int, int, str, tuple]] = []  # diagram offsets
+    idx = _unit_index(unit)
+    for tok in iter_tokens(parse):
+        kind = tok[0]
+        if kind in _INSIGNIFICANT or kind in K.TRIVIA and kind not in (K.ACC_DESCR_OPEN,):
+            continue
+        role = _token_role(unit, tok, idx)
+        if role is None:
+            continue
+        w = role.what
+        typ: Optional[tuple] = None
+        if w == "entity":
+            e = d.entities.get(role.name)
+            if role.declaration:
+                typ = ("class", ("declaration",))
+            elif e is not None and e.implicit:
+                if role.name in idx.subgraph_ids:
+                    typ = ("namespace", ())
+                else:
+                    typ = ("class", ("implicit",))
+            else:
+                typ = ("class", ())
+        elif w == "alias" or w == "label" or w == "subgraph_title" or w == "acc_value":
+            typ = ("string", ())
+        elif w == "attr_name":
+            typ = ("property", ("declaration",))
+        elif w == "attr_type":
+            typ = ("type", ())
+        elif w == "key":
+            typ = ("decorator", ())
+        elif w == "attr_comment":
+            typ = ("comment", ())
+        elif w == "card":
+            typ = ("operator", ())
+        elif w == "line":
+            typ = ("operator", ("identifying",) if kind == K.IDENTIFYING else ("nonIdentifying",))
+        elif w == "keyword":
+            typ = _KW
+        elif w == "class_name":
+            typ = ("enumMember", ("declaration",) if role.declaration else ())
+        elif w == "subgraph":
+            typ = ("namespace", ("declaration",) if role.declaration else ())
+        elif w == "conflict":
+            typ = ("comment", ("deprecated",))
+        if typ is not None:
+            raw.append((role.start, role.end, typ[0], typ[1]))
+    pre = parse.pre
+    gaps = []  # removed text: a token the lexer read across it must not cover it
+    if pre is not None:
+        for r in pre.removed:
+            if r.kind == "comment":
+                gaps.append((r.start, r.end, "comment", ()))
+            elif r.kind == "directive":
+                gaps.append((r.start, r.end, "macro", ()))
+            elif r.kind == "front_matter":
+                gaps.append((r.start, r.end, "comment", ("documentation",)))
+    pieces = []
+    for s, e, t, m in raw:
+        for a, b in _minus(s, e, gaps):
+            pieces.append((a, b, t, m))
+    pieces.extend(gaps)
+    out = []
+    li = unit.document.line_index
+    text = unit.document.text
+    for s, e, t, m in pieces:
+        for a, b in _line_pieces(src, s, e):
+            h = unit.to_host(TextRange(a, b))
+            for ha, hb in _host_pieces(li, text, h.start, h.end):
+                out.append((ha, hb - ha, t, m))
+    return out
+
+
+def _minus(s: int, e: int, gaps: list) -> Iterator[tuple[int, int]]:
+    """``[s, e)`` without the gap ranges inside it (gaps are sorted)."""
+    pos = s
+    for gs, ge, _t, _m in gaps:
+        if ge <= pos:
+            continue
+        if gs >= e:
+            break
+        if gs > pos:
+            yield pos, gs
+        pos = max(pos, ge)
+    if pos < e:
+        yield pos, e
+
+
+def _line_pieces(src: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    """The non-blank pieces of ``[s, e)``, one per line, trimmed."""
+    i = s
+    while i < e:
+        j = i
+        while j < e and src[j] not in "\r\n":
+            j += 1
+        a, b = trim(src, i, j)
+        if b > a:
+            yield a, b
+        # skip the line break
+        if j < e and src[j] == "\r" and j + 1 < e and src[j + 1] == "\n":
+            j += 1
+        i = j + 1
+
+
+def _host_pieces(li, text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    if e <= s:
+        return
+    if li.line_of(s) == li.line_of(e - 1):
+        yield s, e
+        return
+    yield from _line_pieces(text, s, e)  # pragma: no cover - a diagram line maps to one host line
+
+
+def encode_semantic_tokens(doc, tokens, encoding: str = "utf-16") -> list[int]:
+    """LSP's relative encoding (deltaLine, deltaStart, length, type, modifier bits) of
+    :func:`semantic_tokens`' output, with columns and lengths in ``encoding`` units."""
+    try:
+        li = doc.line_index
+        text = doc.text
+        types = {t: i for i, t in enumerate(TOKEN_TYPES)}
+        mods = {m: 1 << i for i, m in enumerate(TOKEN_MODIFIERS)}
+        data: list[int] = []
+        prev_line = prev_char = 0
+        for start, length, typ, modifiers in tokens:
+            ti = types.get(typ)
+            if ti is None or length <= 0:
+                continue
+            line, char = li.position(start, encoding)
+            n = units(text[start : start + length], encoding)
+            bits = 0
+            for m in modifiers:
+                bits |= mods.get(m, 0)
+            dl = line - prev_line
+            dc = char - prev_char if dl == 0 else char
+            data += [dl, dc, n, ti, bits]
+            prev_line, prev_char = line, char
+        return data
+    except Exception:  # pragma: no cover
+        return []

@@ -1,0 +1,92 @@
+"""How far each item's parse looked: the data that makes incremental reparsing exact.
+
+An item must be parsed again after an edit if any of its tokens' lexer rules, or the
+parser's one-token lookahead past it, examined the edited text. Computed lazily, the
+first time a parse is edited.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.preprocess import Preprocessed
+from erd_lsp.syntax.tree import Node, Parse
+
+_INVISIBLE = K.TRIVIA | {K.LEX_ERROR}
+
+_WS_RUN = re.compile(r"[\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
+
+
+def _skip_ws(pre: Preprocessed, pos: int) -> int:
+    """Skip whitespace and removed text (what the lexer's lookaheads see through)."""
+    src = pre.source
+    removed = pre.removed
+    ends = pre._removed_ends if removed else None
+    while True:
+        pos = _WS_RUN.match(src, pos).end()
+        if not removed:
+            return pos
+        i = bisect_right(ends, pos)
+        if i < len(removed) and removed[i].start <= pos:
+            pos = removed[i].end
+            continue
+        return pos
+
+
+def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
+    """How far the lexer may have looked to produce this token (source offsets): the
+    rest of its line, and past whitespace for lookaheads; to the end for a lone quote."""
+    src = pre.source
+    if kind in K.TRIVIA and kind != K.WHITESPACE:
+        return e
+    le = src.find("\n", s)
+    le = len(src) if le < 0 else le + 1
+    ext = max(e + 1, le)
+    if kind == K.CHAR and src.startswith('"', s):
+        return len(src) + 1
+    if kind in (K.ACC_DESCR_MULTI_VALUE, K.END_OF_INPUT, K.EOF):
+        return len(src) + 1 if kind != K.ACC_DESCR_MULTI_VALUE else max(ext, e + 1)
+    if src.startswith("1", s) or kind in (K.END, K.NEWLINE, K.WHITESPACE):
+        ext = max(ext, _skip_ws(pre, e) + 1)
+    if "direction" in src[s:le].lower():
+        ext = max(ext, _skip_ws(pre, le) + 2)
+    return ext
+
+
+def item_extents(parse: Parse, lo: int, hi: int) -> list:
+    """For items ``lo..hi``: the furthest source offset their parse depended on (their
+    tokens' lexing extents and the next significant token the parser peeked at)."""
+    pre = parse.pre
+    out = []
+    pending: list[int] = []
+    n = len(parse.items)
+    inf = len(pre.source) + 1
+    i = lo
+    while i < n:
+        if i >= hi and not pending:
+            break
+        item, base = parse.items[i], parse.starts[i]
+        ext = 0
+        sig = None
+        for k, s, e in (item.tokens() if isinstance(item, Node) else (item,)):
+            x = token_extent(pre, k, base + s, base + e)
+            if x > ext:
+                ext = x
+            if sig is None and k not in _INVISIBLE:
+                sig = x
+        if sig is not None and pending:
+            for j in pending:
+                if sig > out[j - lo]:
+                    out[j - lo] = sig
+            pending = []
+        if i < hi:
+            if isinstance(item, Node) and item.unbounded:
+                ext = inf
+            out.append(ext)
+            pending.append(i)
+        i += 1
+    for j in pending:
+        out[j - lo] = inf
+    return out
