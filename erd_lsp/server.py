@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from erd_lsp import __version__
-from erd_lsp.analysis import Document, Settings
+from erd_lsp.analysis import Document, Settings, hover, structure
 from erd_lsp.analysis.diagnostics import Diagnostic, Severity
 from erd_lsp.analysis.rules import BY_CODE
 from erd_lsp.text import TextEdit, TextRange
@@ -317,6 +317,110 @@ def code_action(ls: ErdServer, params: types.CodeActionParams):
                 )
             )
     return actions or None
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def on_hover(ls: ErdServer, params: types.HoverParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    h = hover.hover(doc, ls.offset(doc, params.position))
+    if h is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.contents_markdown),
+        range=ls.range(doc, h.range),
+    )
+
+
+_SYMBOL_KINDS = {
+    "diagram": types.SymbolKind.Module,
+    "entity": types.SymbolKind.Class,
+    "attribute": types.SymbolKind.Field,
+    "relationship": types.SymbolKind.Interface,
+    "subgraph": types.SymbolKind.Namespace,
+}
+
+
+def _document_symbol(ls: ErdServer, doc: Document, sym) -> types.DocumentSymbol:
+    return types.DocumentSymbol(
+        name=sym.name or "?",
+        detail=sym.detail or None,
+        kind=_SYMBOL_KINDS.get(sym.kind, types.SymbolKind.Object),
+        range=ls.range(doc, sym.range),
+        selection_range=ls.range(doc, sym.selection_range),
+        children=[_document_symbol(ls, doc, c) for c in sym.children] or None,
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    return [_document_symbol(ls, doc, s) for s in structure.document_symbols(doc)]
+
+
+@server.feature(types.WORKSPACE_SYMBOL)
+def on_workspace_symbol(ls: ErdServer, params: types.WorkspaceSymbolParams):
+    docs = ls.all_documents()
+    by_key = dict(docs)
+    out = []
+    for key, sym in structure.workspace_symbols(docs, params.query or "", limit=200):
+        doc = by_key.get(key)
+        if doc is None:
+            continue
+        out.append(
+            types.SymbolInformation(
+                name=sym.name,
+                kind=_SYMBOL_KINDS.get(sym.kind, types.SymbolKind.Object),
+                location=types.Location(uri=key, range=ls.range(doc, sym.selection_range)),
+                container_name=sym.detail or None,
+            )
+        )
+    return out
+
+
+@server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+def on_folding_range(ls: ErdServer, params: types.FoldingRangeParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    kinds = {"region": types.FoldingRangeKind.Region, "comment": types.FoldingRangeKind.Comment}
+    return [
+        types.FoldingRange(start_line=f.start_line, end_line=f.end_line, kind=kinds.get(f.kind) if f.kind else None)
+        for f in structure.folding_ranges(doc)
+    ]
+
+
+@server.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
+def on_selection_range(ls: ErdServer, params: types.SelectionRangeParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    offsets = [ls.offset(doc, p) for p in params.positions]
+    out = []
+    for chain in structure.selection_ranges(doc, offsets):
+        parent = None
+        for r in reversed(chain):
+            parent = types.SelectionRange(range=ls.range(doc, r), parent=parent)
+        out.append(parent)
+    return out
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+    types.SemanticTokensRegistrationOptions(
+        legend=types.SemanticTokensLegend(token_types=list(structure.TOKEN_TYPES), token_modifiers=list(structure.TOKEN_MODIFIERS)),
+        full=True,
+        document_selector=[{"language": "mermaid"}, {"language": "mmd"}, {"language": "markdown"}, {"language": "mdx"}],
+    ),
+)
+def on_semantic_tokens(ls: ErdServer, params: types.SemanticTokensParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return types.SemanticTokens(data=[])
+    return types.SemanticTokens(data=structure.encode_semantic_tokens(doc, structure.semantic_tokens(doc), ls.encoding))
 
 
 def run_server(tcp: Optional[tuple[str, int]] = None) -> int:

@@ -83,3 +83,23 @@ async def test_seed_003_conflicts_and_incremental_change(client: LanguageClient)
         )
     )
     assert [a.title for a in actions] == ["Keep ours (the first side)", "Keep theirs (the second side)", "Keep both sides"]
+
+
+async def test_hover_symbols_folding_tokens(client: LanguageClient):
+    uri = "file:///tmp/erd-e2e/claiflow.md"
+    text = (DATA / "seeds" / "001_b6d60fa196b8b2d8.txt").read_text(encoding="utf-8")
+    open_doc(client, uri, text, lang="markdown")
+    await diagnostics(client, uri)
+    lines = text.split("\n")
+    line = next(i for i, l in enumerate(lines) if l.strip().startswith("cluster_token {"))
+    h = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=6))
+    )
+    assert "cluster_token" in h.contents.value and "exactly one cluster" in h.contents.value
+    syms = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert len(syms) == 1 and syms[0].name == "claiflow entities"
+    assert {c.name for c in syms[0].children if c.kind == types.SymbolKind.Class} >= {"cluster", "cluster_token", "webhook"}
+    folds = await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert any(f.start_line == line for f in folds)
+    toks = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert len(toks.data) % 5 == 0 and len(toks.data) > 100
