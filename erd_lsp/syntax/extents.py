@@ -41,6 +41,10 @@ def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
     src = pre.source
     if kind in K.TRIVIA and kind != K.WHITESPACE:
         return e
+    if s == e and kind not in (K.WHITESPACE, K.NEWLINE):
+        # a token with no source text of its own (its lexer text maps into rewritten or
+        # removed source): where its lexing looked cannot be told in source offsets
+        return len(src) + 1
     le = src.find("\n", s)
     le = len(src) if le < 0 else le + 1
     ext = max(e + 1, le)

@@ -680,6 +680,8 @@ class Parser:
             self._restart_at(limit)
 
     def _restart_at(self, src_pos: int) -> None:
+        # never before what was already consumed (a token may run past the limit line)
+        src_pos = max(src_pos, self._src_pos_before())
         # map the source position to the lexer's text: the first token at/after it
         pre = self.pre
         # find the normalized offset for src_pos (smallest norm n with to_source_start(n) >= src_pos)
@@ -1076,8 +1078,9 @@ def run_items(p: Parser, states: list, stop=None) -> bool:
 
 
 def _state_of(p: Parser):
-    """``(norm_pos, lexer stack, open subgraphs, src_pos)`` before the next item, or None
-    when the parser cannot restart there (inside a limited block)."""
+    """The restart state before the next item: ``(lexer offset - source offset, lexer
+    stack, open subgraphs)``, or None when the parser cannot restart there (inside a
+    limited block). The offsets are relative so that states survive edits before them."""
     if p.block_limit is not None:
         return None
     k = p.i
@@ -1087,7 +1090,7 @@ def _state_of(p: Parser):
         t = ts.get(k)
         if t[3] is not None or t[0] == K.END_OF_INPUT:
             norm = t[3] if t[3] is not None else len(p.pre.text)
-            return (norm, t[4], tuple(p.subgraphs), src_pos)
+            return (norm - src_pos, t[4], tuple(p.subgraphs) if p.subgraphs else ())
         k += 1
 
 
@@ -1104,14 +1107,24 @@ def finish_errors(subgraphs, pre: Preprocessed) -> list:
     return errs
 
 
-def collect_errors(parse: Parse) -> list:
-    """All syntax errors with absolute offsets, in source order, plus one error per
-    Git conflict region."""
-    errs = list(parse.global_errors)
-    for item, base in zip(parse.items, parse.starts):
+def item_errors(items, starts, first_index: int = 0) -> list:
+    """The errors recorded in items as ``(item index, SyntaxError)`` with absolute
+    offsets, in item order."""
+    out = []
+    for i, (item, base) in enumerate(zip(items, starts), first_index):
         if item.__class__ is Node and item.errors:
             for s, e, msg in item.errors:
-                errs.append(SyntaxError(base + s, base + e, msg))
+                out.append((i, SyntaxError(base + s, base + e, msg)))
+    return out
+
+
+def collect_errors(parse: Parse, items_errors: list | None = None) -> list:
+    """All syntax errors with absolute offsets, in source order, plus one error per
+    Git conflict region."""
+    if items_errors is None:
+        items_errors = item_errors(parse.items, parse.starts)
+    parse.item_errors = items_errors
+    errs = list(parse.global_errors) + [e for _i, e in items_errors]
     if "<<<<<<<" in parse.source or "=======" in parse.source or ">>>>>>>" in parse.source or "|||||||" in parse.source:
         errs.extend(conflict_errors(parse))
     errs.sort(key=lambda e: (e.start, e.end))

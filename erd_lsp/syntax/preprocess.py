@@ -465,3 +465,78 @@ OTHER_DIAGRAM_KEYWORDS = frozenset(
     architecture-beta kanban radar radar-beta treemap treemap-beta info zenuml venn venn-beta
     ishikawa ishikawa-beta""".split()
 )
+
+
+_SPECIAL = ("%", "#", "<", ">", "\r", "-", "\u2028", "\u2029")
+
+
+def preprocess_edit(old: Preprocessed, start: int, end: int, new_text: str) -> Optional[Preprocessed]:
+    """``old`` after replacing source ``[start, end)`` by ``new_text``, without running the
+    preprocessing again, when the edit provably changes nothing but text: its lines (and
+    the blank lines after them, which a comment line below would take with it) hold none
+    of the characters preprocessing reacts to, and no removed or rewritten text is near.
+    None when that cannot be shown; the caller then preprocesses the whole text."""
+    src = old.source
+    if old.browser_trim or "<" in src:
+        return None
+    n = len(src)
+    if not (0 <= start <= end <= n):
+        return None
+    ls = src.rfind("\n", 0, start) + 1
+    # the old region: the edited lines plus following blank lines and the next line
+    le = src.find("\n", end)
+    le = n if le < 0 else le
+    k = le
+    while k < n:
+        nxt = src.find("\n", k + 1)
+        nxt = n if nxt < 0 else nxt
+        line = src[k + 1 : nxt]
+        k = nxt
+        if line.strip(JS_WS_STR):
+            break
+    region_old = src[ls:k]
+    region_new = src[ls:start] + new_text + src[end:k]
+    for ch in _SPECIAL:
+        if ch in region_old or ch in region_new:
+            return None
+    if old.front_matter is not None and ls <= old.front_matter[1]:
+        return None
+    if ls <= old.header_offset + len("erDiagram"):
+        return None
+    for r in old.removed:
+        if r.end >= ls and r.start <= k:
+            return None
+    for off, _c in old.replaced:
+        if ls <= off <= k:
+            return None
+    delta = len(new_text) - (end - start)
+    smap = old.map
+    # the region must sit inside one exact run of the map
+    runs = smap.runs()
+    i = bisect_right(smap.src, ls) - 1
+    if i < 0:
+        return None
+    d, dl, s, sl = runs[i]
+    if dl != sl or not (s <= ls and k <= s + sl):
+        return None
+    nstart = d + (start - s)
+    nend = d + (end - s)
+    text = old.text[:nstart] + new_text + old.text[nend:]
+    new_runs = runs[:i] + [(d, dl + delta, s, sl + delta)] + [(a + delta, b, c + delta, e) for a, b, c, e in runs[i + 1 :]]
+    new_source = src[:start] + new_text + src[end:]
+    removed = tuple(r if r.end <= start else Removed(r.start + delta, r.end + delta, r.kind) for r in old.removed)
+    replaced = tuple((o, c) if o < start else (o + delta, c) for o, c in old.replaced)
+    return Preprocessed(
+        source=new_source,
+        text=text,
+        map=SourceMap(new_runs, len(text), len(new_source)),
+        removed=removed,
+        replaced=replaced,
+        front_matter=old.front_matter,
+        front_matter_body=old.front_matter_body,
+        front_matter_error=old.front_matter_error,
+        title=old.title,
+        is_er=old.is_er,
+        header_offset=old.header_offset,
+        browser_trim=old.browser_trim,
+    )

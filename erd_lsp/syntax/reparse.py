@@ -21,6 +21,7 @@ test suite checks this on random edit sequences.
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import accumulate
 
 from erd_lsp.syntax.extents import item_extents
 from erd_lsp.syntax.lexer import conflict_lines
@@ -29,10 +30,12 @@ from erd_lsp.syntax.parser import (
     TokenStream,
     collect_errors,
     finish_errors,
+    item_errors,
     parse_preprocessed,
     run_items,
 )
-from erd_lsp.syntax.preprocess import preprocess
+from erd_lsp.syntax.tree import SyntaxError
+from erd_lsp.syntax.preprocess import preprocess, preprocess_edit
 from erd_lsp.syntax.tree import Parse
 from erd_lsp.text import TextEdit
 
@@ -41,9 +44,16 @@ def reparse(old: Parse, edit: TextEdit) -> Parse:
     """The parse of ``old.source`` with ``edit`` applied."""
     src = old.source
     s, e = edit.range.start, edit.range.end
-    new_src = src[:s] + edit.new_text + src[e:]
-    pre = preprocess(new_src, browser_trim=getattr(old.pre, "browser_trim", False))
-    result = _incremental(old, pre, s, e, len(edit.new_text))
+    pre = preprocess_edit(old.pre, s, e, edit.new_text)
+    known_local = pre is not None
+    if pre is None:
+        new_src = src[:s] + edit.new_text + src[e:]
+        pre = preprocess(new_src, browser_trim=getattr(old.pre, "browser_trim", False))
+    if not _plain_map(pre) or not _plain_map(old.pre):
+        # rewritten text (entity markers) maps to source offsets only as a whole, so the
+        # dependency bookkeeping cannot be trusted: parse everything
+        return parse_preprocessed(pre)
+    result = _incremental(old, pre, s, e, len(edit.new_text), known_local)
     if result is None:
         return parse_preprocessed(pre)
     return result
@@ -55,67 +65,71 @@ def _shift_removed(removed, s, e, delta):
     return before, after
 
 
-def _incremental(old: Parse, pre, s: int, e: int, new_len: int):
+def _incremental(old: Parse, pre, s: int, e: int, new_len: int, known_local: bool = False):
     opre = old.pre
     delta = new_len - (e - s)
     ne = s + new_len
-    # 1. preprocessing must agree outside the edit
+    # 1. preprocessing must agree outside the edit (known when it was derived from the old)
+    if known_local:
+        onorm_s = nnorm_s = _to_norm(opre, s)
+        onorm_e = _to_norm(opre, e)
+        nnorm_e = onorm_e + delta
+        ndelta = delta
+    elif not _agree(opre, pre, s, e, ne, delta):
+        return None
+    else:
+        onorm_s = _to_norm(opre, s)
+        nnorm_s = _to_norm(pre, s)
+        if onorm_s != nnorm_s or opre.text[:onorm_s] != pre.text[:nnorm_s]:
+            return None
+        onorm_e = _to_norm(opre, e)
+        nnorm_e = _to_norm(pre, ne)
+        if opre.text[onorm_e:] != pre.text[nnorm_e:]:
+            return None
+        ndelta = nnorm_e - onorm_e
+    return _reparse_items(old, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, ndelta)
+
+
+def _agree(opre, pre, s: int, e: int, ne: int, delta: int) -> bool:
+    """Whether two preprocessings agree outside the edit."""
     if (opre.front_matter is None) != (pre.front_matter is None):
-        return None
+        return False
     if opre.front_matter is not None and (opre.front_matter[1] >= s or pre.front_matter != opre.front_matter):
-        return None
+        return False
     if opre.is_er != pre.is_er or opre.header_offset != pre.header_offset or opre.front_matter_error != pre.front_matter_error:
-        return None
+        return False
     ob, oa = _shift_removed(opre.removed, s, e, delta)
     nb, na = _shift_removed(pre.removed, s, ne, 0)
     if [(r.start, r.end, r.kind) for r in ob] != [(r.start, r.end, r.kind) for r in nb] or oa != na:
-        return None
-    if any(r.start < e and r.end > s for r in opre.removed) or any(r.start < ne and r.end > s for r in pre.removed):
-        # an edit inside a comment or directive: fine as long as the spans agree elsewhere
-        pass
+        return False
     orep = [(o, c) for o, c in opre.replaced if o < s] + [(o + delta, c) for o, c in opre.replaced if o >= e]
     nrep = [(o, c) for o, c in pre.replaced if o < s or o >= ne]
-    if orep != nrep:
-        return None
-    # the lexer's text must agree before and after the edit too
-    onorm_s = _to_norm(opre, s)
-    nnorm_s = _to_norm(pre, s)
-    if onorm_s != nnorm_s or opre.text[:onorm_s] != pre.text[:nnorm_s]:
-        return None
-    onorm_e = _to_norm(opre, e)
-    nnorm_e = _to_norm(pre, ne)
-    if opre.text[onorm_e:] != pre.text[nnorm_e:]:
-        return None
-    ndelta = nnorm_e - onorm_e
+    return orep == nrep
+
+
+def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, ndelta):
+    opre = old.pre
 
     # 2. the first item whose parse depended on the edited text
-    extents = old.extents
-    r = None
-    running = -1
-    for i, x in enumerate(extents):
-        if x > running:
-            running = x
-        if running >= s:
-            r = i
-            break
-    if r is None:
-        r = len(old.items)
+    # the prefix maximum of the extents is sorted: bisect it
+    r = bisect_left(list(accumulate(old.extents, max)), s)
     # back to an item with a restart state that lexes from before the edit
-    while r > 0 and (r >= len(old.states) or old.states[r] is None or old.states[r][0] > onorm_s):
+    starts0 = old.starts
+    while r > 0 and (r >= len(old.states) or old.states[r] is None or starts0[r] + old.states[r][0] > onorm_s):
         r -= 1
     if r <= 0:
         return None
-    state = old.states[r]
-    norm, stack, subgraphs, src_pos = state
+    norm_off, stack, subgraphs = old.states[r]
+    src_pos = starts0[r]
     if src_pos > s:
         return None
 
     # 3. parse from there until we meet the old parse again
     conflicts = conflict_lines(pre.text)
-    stream = TokenStream(pre, norm, stack, src_pos, conflicts)
+    stream = TokenStream(pre, src_pos + norm_off, stack, src_pos, conflicts)
     p = Parser(pre, stream, subgraphs)
-    old_starts = old.starts
     old_states = old.states
+    shift = ndelta - delta  # how the lexer/source offset difference moves after the edit
 
     def shift_sub(sg):
         return tuple(x if x < s else x + delta for x in sg)
@@ -123,20 +137,24 @@ def _incremental(old: Parse, pre, s: int, e: int, new_len: int):
     meet = {}
 
     def stop(p, st):
-        pos = st[3]
+        pos = p.ts.get(p.i)[1]
         if pos < ne or not p.items:
             return False
         opos = pos - delta
-        j = bisect_left(old_starts, opos, r)
-        if j >= len(old_starts) or old_starts[j] != opos:
+        j = bisect_left(starts0, opos, r)
+        if j >= len(starts0) or starts0[j] != opos:
             return False
         ost = old_states[j]
-        if ost is None or ost[0] < onorm_e or st[0] < nnorm_e:
+        if ost is None:
             return False
-        if ost[0] + ndelta != st[0] or ost[1] != st[1] or shift_sub(ost[2]) != st[2]:
+        onorm = opos + ost[0]
+        nnorm = pos + st[0]
+        if onorm < onorm_e or nnorm < nnorm_e:
+            return False
+        if onorm + ndelta != nnorm or ost[1] != st[1] or shift_sub(ost[2]) != st[2]:
             return False
         # conflict markers are recognised only at the start of a line
-        if (st[0] == 0 or pre.text[st[0] - 1] == "\n") != (ost[0] == 0 or opre.text[ost[0] - 1] == "\n"):
+        if (nnorm == 0 or pre.text[nnorm - 1] == "\n") != (onorm == 0 or opre.text[onorm - 1] == "\n"):
             return False
         meet["j"] = j
         return True
@@ -145,30 +163,59 @@ def _incremental(old: Parse, pre, s: int, e: int, new_len: int):
     finished = run_items(p, states, stop)
     new_items = p.items
     new_starts = p.starts
+    old_errs = old.item_errors
+    head_errors = old_errs[: bisect_left([i for i, _e in old_errs], r)] if old_errs else []
+    mid_errors = item_errors(new_items, new_starts, r)
     if finished:
         items = old.items[:r] + new_items
         starts = old.starts[:r] + new_starts
         all_states = old.states[:r] + states
         final_sub = tuple(p.subgraphs)
         tail_ext = []
+        tail_errors = []
     else:
         j = meet["j"]
         items = old.items[:r] + new_items + old.items[j:]
         starts = old.starts[:r] + new_starts + [x + delta for x in old.starts[j:]]
-        tail_states = [
-            None if st is None else (st[0] + ndelta, st[1], shift_sub(st[2]), st[3] + delta) for st in old.states[j:]
-        ]
-        all_states = old.states[:r] + states + tail_states
+        tail = old.states[j:]
+        if shift or old.final_subgraphs or any(st is not None and st[2] for st in tail[:1]) or _has_subgraphs(old):
+            tail = [None if st is None else (st[0] + shift, st[1], shift_sub(st[2])) for st in tail]
+        all_states = old.states[:r] + states + tail
         final_sub = shift_sub(old.final_subgraphs)
         tail_ext = [x + delta for x in old.extents[j:]]
+        moved = r + len(new_items) - j
+        tail_errors = [
+            (i + moved, SyntaxError(e2.start + delta, e2.end + delta, e2.message, e2.code))
+            for i, e2 in old_errs[bisect_left([i for i, _e in old_errs], j) :]
+        ] if old_errs else []
     result = Parse(source=pre.source, items=items, starts=starts, pre=pre, states=all_states)
     head_ext = old.extents[:r]
     mid = item_extents(result, r, r + len(new_items))
     result.extents = head_ext + mid + tail_ext
     result.final_subgraphs = final_sub
     result.global_errors = finish_errors(final_sub, pre)
-    result.errors = collect_errors(result)
+    result.errors = collect_errors(result, head_errors + mid_errors + tail_errors)
+    result._subgraph_states = _has_subgraphs(old) or any(st is not None and st[2] for st in states)
     return result
+
+
+def _plain_map(pre) -> bool:
+    """Every run of the map but the appended final newline maps character by character."""
+    v = pre.__dict__.get("_plain")
+    if v is None:
+        m = pre.map
+        v = all(dl == sl for dl, sl in zip(m.dlen[:-1], m.slen[:-1]))
+        object.__setattr__(pre, "_plain", v)
+    return v
+
+
+def _has_subgraphs(parse: Parse) -> bool:
+    """Whether any restart state records an open subgraph (cached on the parse)."""
+    v = getattr(parse, "_subgraph_states", None)
+    if v is None:
+        v = any(st is not None and st[2] for st in parse.states)
+        parse._subgraph_states = v
+    return v
 
 
 def _to_norm(pre, src_pos: int) -> int:

@@ -96,6 +96,7 @@ class Parse:
     global_errors: list = field(default_factory=list)
     _extents: Optional[list] = None  # per item: how far its parse looked (lazy)
     final_subgraphs: tuple = ()  # subgraphs still open at the end
+    item_errors: list = field(default_factory=list)  # errors inside items, absolute, in item order
 
     @property
     def extents(self) -> list:
