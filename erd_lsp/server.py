@@ -23,7 +23,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from erd_lsp import __version__
-from erd_lsp.analysis import Document, Settings, hover, structure
+from erd_lsp.analysis import Document, Settings, completion, hover, navigation, rename, structure
+from erd_lsp.analysis.workspace import Workspace
+from pygls.exceptions import JsonRpcException
 from erd_lsp.analysis.diagnostics import Diagnostic, Severity
 from erd_lsp.analysis.rules import BY_CODE
 from erd_lsp.text import TextEdit, TextRange
@@ -86,6 +88,7 @@ class ErdServer(LanguageServer):
         self.docs: dict[str, OpenDoc] = {}
         self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
         self.settings = Settings()
+        self._types: Optional[list[str]] = None  # workspace attribute types, computed lazily
 
     # -- the document store -------------------------------------------------------------
     @property
@@ -99,6 +102,7 @@ class ErdServer(LanguageServer):
     def open_document(self, item: types.TextDocumentItem) -> None:
         kind = _kind_for(item.uri, item.language_id)
         self.docs[item.uri] = OpenDoc(item.uri, item.version, Document(item.text, kind, item.uri))
+        self._types = None
 
     def change_document(self, params: types.DidChangeTextDocumentParams) -> None:
         od = self.docs.get(params.text_document.uri)
@@ -127,6 +131,18 @@ class ErdServer(LanguageServer):
         if od is not None:
             return od.doc
         return self.indexed.get(uri)
+
+    def workspace_types(self) -> list[str]:
+        """Attribute types used in the workspace, most frequent first (for completion)."""
+        if self._types is None:
+            counts: dict[str, int] = {}
+            for _uri, d in self.all_documents():
+                for u in d.units:
+                    for e in u.diagram.entities.values():
+                        for a in e.attributes:
+                            counts[a.type] = counts.get(a.type, 0) + 1
+            self._types = [t for t, _n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+        return self._types
 
     def all_documents(self) -> list[tuple[str, Document]]:
         out = {uri: d for uri, d in self.indexed.items()}
@@ -421,6 +437,131 @@ def on_semantic_tokens(ls: ErdServer, params: types.SemanticTokensParams):
     if doc is None:
         return types.SemanticTokens(data=[])
     return types.SemanticTokens(data=structure.encode_semantic_tokens(doc, structure.semantic_tokens(doc), ls.encoding))
+
+
+class RequestFailed(JsonRpcException):
+    """LSP's RequestFailed (-32803): the request was valid but cannot be done; the client
+    shows the message (e.g. why a rename is refused)."""
+
+    CODE = -32803
+
+
+_COMPLETION_KINDS = {
+    "entity": types.CompletionItemKind.Class,
+    "keyword": types.CompletionItemKind.Keyword,
+    "cardinality": types.CompletionItemKind.Operator,
+    "operator": types.CompletionItemKind.Operator,
+    "type": types.CompletionItemKind.TypeParameter,
+    "key": types.CompletionItemKind.EnumMember,
+    "attribute": types.CompletionItemKind.Field,
+    "column": types.CompletionItemKind.Field,
+    "snippet": types.CompletionItemKind.Snippet,
+    "class": types.CompletionItemKind.Enum,
+}
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=[" ", ".", ":", '"', "|", "-", "{", ","]),
+)
+def on_completion(ls: ErdServer, params: types.CompletionParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    result = completion.complete(doc, ls.offset(doc, params.position), ls.workspace_types())
+    items = []
+    for it in result.items:
+        rng = ls.range(doc, it.replace)
+        items.append(
+            types.CompletionItem(
+                label=it.label,
+                kind=_COMPLETION_KINDS.get(it.kind),
+                detail=it.detail,
+                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=it.documentation) if it.documentation else None,
+                sort_text=it.sort_text,
+                filter_text=it.filter_text,
+                text_edit=types.TextEdit(range=rng, new_text=it.insert_text if it.insert_text is not None else it.label),
+                insert_text_format=types.InsertTextFormat.Snippet if it.is_snippet else types.InsertTextFormat.PlainText,
+                insert_text_mode=types.InsertTextMode.AdjustIndentation if it.is_snippet else None,
+            )
+        )
+    return types.CompletionList(is_incomplete=result.incomplete, items=items)
+
+
+def _workspace(ls: ErdServer) -> Workspace:
+    ws = Workspace()
+    for uri, d in ls.all_documents():
+        ws.put_document(uri, d)
+    return ws
+
+
+def _location(ls: ErdServer, loc) -> Optional[types.Location]:
+    target = ls.document(loc.key)
+    if target is None:
+        return None
+    return types.Location(uri=loc.key, range=ls.range(target, loc.range))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def on_definition(ls: ErdServer, params: types.DefinitionParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    locs = navigation.definition(_workspace(ls), doc, ls.offset(doc, params.position))
+    out = [x for x in (_location(ls, loc) for loc in locs) if x is not None]
+    return out or None
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+def on_references(ls: ErdServer, params: types.ReferenceParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    include = params.context.include_declaration if params.context else True
+    locs = navigation.references(_workspace(ls), doc, ls.offset(doc, params.position), include_declaration=include)
+    out = [x for x in (_location(ls, loc) for loc in locs) if x is not None]
+    return out or None
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+def on_highlight(ls: ErdServer, params: types.DocumentHighlightParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    kinds = {"write": types.DocumentHighlightKind.Write, "read": types.DocumentHighlightKind.Read}
+    out = [
+        types.DocumentHighlight(range=ls.range(doc, r), kind=kinds.get(k, types.DocumentHighlightKind.Text))
+        for r, k in navigation.highlights(doc, ls.offset(doc, params.position))
+    ]
+    return out or None
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+def on_prepare_rename(ls: ErdServer, params: types.PrepareRenameParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    r = rename.prepare_rename(doc, ls.offset(doc, params.position))
+    if r is None:
+        return None
+    if isinstance(r, str):
+        raise RequestFailed(r)
+    return types.PrepareRenamePlaceholder(range=ls.range(doc, r), placeholder=doc.text[r.start : r.end])
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+def on_rename(ls: ErdServer, params: types.RenameParams):
+    uri = params.text_document.uri
+    doc = ls.document(uri)
+    if doc is None:
+        return None
+    r = rename.rename(doc, ls.offset(doc, params.position), params.new_name)
+    if isinstance(r, str):
+        raise RequestFailed(r)
+    if r is None:
+        return None
+    edits = [types.TextEdit(range=ls.range(doc, e.range), new_text=e.new_text) for e in r.edits]
+    return types.WorkspaceEdit(changes={uri: edits})
 
 
 def run_server(tcp: Optional[tuple[str, int]] = None) -> int:

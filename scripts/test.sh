@@ -14,9 +14,21 @@ if command -v npm >/dev/null 2>&1; then
   if [ ! -d tests/mermaid/node_modules/mermaid ] || [ tests/mermaid/package-lock.json -nt tests/mermaid/node_modules/.package-lock.json ]; then
     (cd tests/mermaid && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  if [ ! -d tests/textmate/node_modules/vscode-textmate ] || [ tests/textmate/package-lock.json -nt tests/textmate/node_modules/.package-lock.json ]; then
+    (cd tests/textmate && npm ci --no-audit --no-fund --loglevel=error)
+  fi
   export ERD_REQUIRE_MERMAID=${ERD_REQUIRE_MERMAID:-1}
 else
   echo "npm not found: the differential tests against Mermaid will be skipped" >&2
+fi
+# Emacs + Eglot for tests/e2e/test_emacs.py: ERD_INSTALL_EDITORS=1 installs them (as root, with apt-get) when missing
+if [ "${ERD_INSTALL_EDITORS:-}" = 1 ] && ! dpkg -s emacs-nox elpa-eglot >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends emacs-nox elpa-eglot \
+      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends emacs-nox elpa-eglot; }
+  else
+    echo "ERD_INSTALL_EDITORS=1: installing emacs-nox elpa-eglot needs root and apt-get; skipping" >&2
+  fi
 fi
 set +e
 .venv/bin/python -m pytest "$@"

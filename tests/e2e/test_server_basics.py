@@ -103,3 +103,42 @@ async def test_hover_symbols_folding_tokens(client: LanguageClient):
     assert any(f.start_line == line for f in folds)
     toks = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     assert len(toks.data) % 5 == 0 and len(toks.data) > 100
+
+
+async def test_completion_navigation_rename(client: LanguageClient):
+    uri = "file:///tmp/erd-e2e/nav.mmd"
+    text = "erDiagram\r\n    \U0001F600 { int id PK }\r\n    ORDER { int id PK }\r\n    \U0001F600 ||--o{ ORDER : places\r\n    ORDER }o--|| \r\n"
+    open_doc(client, uri, text)
+    await diagnostics(client, uri)
+    enc = CLIENTS[client.spec]
+    emoji = {"utf-16": 2, "utf-8": 4, "utf-32": 1}[enc]
+    # completion after the second cardinality
+    c = await client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=17))
+    )
+    labels = [i.label for i in c.items]
+    assert "ORDER" in labels and "\U0001F600" in labels
+    # definition from `ORDER` in the relationship (line 3, after `    😀 ||--o{ `)
+    col = 4 + emoji + 1 + 6 + 1
+    d = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=3, character=col + 1))
+    )
+    assert [(x.range.start.line, x.range.start.character) for x in d] == [(2, 4)]
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=5), context=types.ReferenceContext(include_declaration=True))
+    )
+    assert sorted(r.range.start.line for r in refs) == [2, 3, 4]
+    # rename the emoji entity: its uses change, with the column in the client's units
+    ren = await client.text_document_rename_async(
+        types.RenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=4), new_name="Kunde")
+    )
+    edits = ren.changes[uri]
+    assert sorted((e.range.start.line, e.range.start.character, e.range.end.character, e.new_text) for e in edits) == [
+        (1, 4, 4 + emoji, "Kunde"), (3, 4, 4 + emoji, "Kunde")
+    ]
+    # a keyword cannot be renamed: the client is told why
+    with pytest.raises(Exception) as err:
+        await client.text_document_prepare_rename_async(
+            types.PrepareRenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=3, character=4 + emoji + 2))
+        )
+    assert "cardinality" in str(err.value)

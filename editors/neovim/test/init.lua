@@ -92,7 +92,7 @@ res = request(mmd, 'textDocument/rename', vim.tbl_extend('force', pos(mmd, 10, 2
 check(res and (res.changes or res.documentChanges), 'rename returned edits')
 vim.lsp.util.apply_workspace_edit(res, 'utf-8')
 local text = table.concat(vim.api.nvim_buf_get_lines(mmd, 0, -1, false), '\n')
-check(not text:find('ORDER ') and select(2, text:gsub('PURCHASE_ORDER', '')) == 3, 'all three ORDER uses renamed')
+check(select(2, text:gsub('%f[%w_]ORDER%f[^%w_]', '')) == 0 and select(2, text:gsub('PURCHASE_ORDER', '')) == 3, 'all three ORDER uses renamed')
 
 log('PASS')
 vim.cmd('qa!')
