@@ -211,13 +211,11 @@ class ErdServer(LanguageServer):
             tags.append(types.DiagnosticTag.Unnecessary)
         if "deprecated" in d.tags:
             tags.append(types.DiagnosticTag.Deprecated)
-        rule = BY_CODE.get(d.code)
         return types.Diagnostic(
             range=self.range(doc, d.range),
             message=d.message,
             severity=types.DiagnosticSeverity(int(d.severity)),
             code=d.code,
-            code_description=types.CodeDescription(href=f"https://erd-lsp.invalid/rules/{d.code}") if rule else None,
             source="erd-lsp",
             tags=tags or None,
             related_information=[
