@@ -14,11 +14,11 @@ It works on trees with syntax errors too (what parsed is modelled). It never rai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.tree import Node, Parse
-from erd_lsp.text import TextRange
+from erd_lsp.text import TextRange, paused_gc
 
 ZERO_OR_ONE = "ZERO_OR_ONE"
 ZERO_OR_MORE = "ZERO_OR_MORE"
@@ -27,18 +27,46 @@ ONLY_ONE = "ONLY_ONE"
 MD_PARENT = "MD_PARENT"
 
 
-@dataclass(frozen=True, slots=True)
-class Attribute:
+class Attribute(NamedTuple):
+    """One attribute of an entity block: ``type name [keys] ["comment"]``.
+
+    Its ranges are kept relative to the statement that holds it (``base`` is that
+    statement's start) and made absolute on access, so that a model rebuilt after an edit
+    reuses what it read from unchanged statements."""
+
     entity: str
     type: str
     name: str
-    keys: tuple[str, ...]
+    keys: tuple
     comment: Optional[str]
-    range: TextRange  # the whole attribute
-    type_range: TextRange
-    name_range: TextRange
-    key_ranges: tuple[TextRange, ...]
-    comment_range: Optional[TextRange]
+    base: int
+    # (start, end, type_start, type_end, name_start, name_end, ((ks, ke), ...), (cs, ce) | None)
+    rel: tuple
+
+    @property
+    def range(self) -> TextRange:
+        r = self.rel
+        return TextRange(self.base + r[0], self.base + r[1])
+
+    @property
+    def type_range(self) -> TextRange:
+        r = self.rel
+        return TextRange(self.base + r[2], self.base + r[3])
+
+    @property
+    def name_range(self) -> TextRange:
+        r = self.rel
+        return TextRange(self.base + r[4], self.base + r[5])
+
+    @property
+    def key_ranges(self) -> tuple[TextRange, ...]:
+        b = self.base
+        return tuple(TextRange(b + s, b + e) for s, e in self.rel[6])
+
+    @property
+    def comment_range(self) -> Optional[TextRange]:
+        c = self.rel[7]
+        return None if c is None else TextRange(self.base + c[0], self.base + c[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,39 +284,67 @@ class _Builder:
         return vals[-1]
 
     def entity_stmt(self, node: Node, base: int) -> None:
+        facts = node.facts
+        if facts is None:
+            facts = node.facts = self.entity_facts(node, base)
+        if not facts:
+            return
+        name, (ns, ne), alias, alias_rel, block_rel, attrs, classes, class_uses = facts
+        r = TextRange(base + ns, base + ne)
+        e = self.add_entity(name, r, alias)
+        if alias and e.alias == alias and e.alias_range is None:
+            e.alias_range = TextRange(base + alias_rel[0], base + alias_rel[1])
+        e.implicit = False
+        e.definitions.append(r)
+        self.refs.append(Reference(name, r, "definition"))
+        if block_rel is not None:
+            e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
+            e.attributes.extend([Attribute(name, t, n, k, c, base, rel) for t, n, k, c, rel in attrs])
+        if classes is not None:
+            for v, (cs, ce) in class_uses:
+                self.class_uses.append((v, TextRange(base + cs, base + ce)))
+            self.set_class([name], classes)
+        self.member(name)
+
+    def entity_facts(self, node: Node, base: int):
+        """What an entity statement says, with offsets relative to the statement (cached on
+        the node: an unchanged statement is read once)."""
         ref = node.node(K.ENTITY_REF)
         if ref is None:
-            return
+            return ()
         tok = next(ref.child_tokens(), None)
         if tok is None:
-            return
+            return ()
         name = self.name_value(tok, base)
-        r = self.rng(tok, base)
         alias = ""
-        alias_range = None
+        alias_rel = None
         alias_node = node.node(K.ALIAS)
         if alias_node is not None:
             toks = [t for t in alias_node.child_tokens(K.ENTITY_NAMES)]
             if toks and not node.errors:
                 alias = self.name_value(toks[0], base)
-                alias_range = self.rng(toks[0], base)
-        e = self.add_entity(name, r, alias)
-        if alias and e.alias == alias and e.alias_range is None:
-            e.alias_range = alias_range
-        e.implicit = False
-        e.definitions.append(r)
-        self.refs.append(Reference(name, r, "definition"))
+                alias_rel = (toks[0][1], toks[0][2])
+        block_rel = None
+        attrs = []
         block = node.node(K.ATTR_BLOCK)
         if block is not None:
-            e.blocks.append(TextRange(base + block.start, base + block.end))
+            block_rel = (block.start, block.end)
             for attr in block.nodes(K.ATTRIBUTE):
-                a = self.attribute(attr, base, name)
+                a = self.attribute_facts(attr, base)
                 if a is not None:
-                    e.attributes.append(a)
+                    attrs.append(a)
+        classes = None
+        class_uses = []
         cl = node.node(K.CLASS_LIST)
         if cl is not None:
-            self.set_class([name], self.id_values(cl, base))
-        self.member(name)
+            idl = cl.node(K.ID_LIST)
+            classes = []
+            if idl is not None:
+                for t in idl.child_tokens({K.UNICODE_TEXT, K.STYLE_TEXT}):
+                    v = self.value(t, base)
+                    classes.append(v)
+                    class_uses.append((v, (t[1], t[2])))
+        return (name, (tok[1], tok[2]), alias, alias_rel, block_rel, tuple(attrs), classes, tuple(class_uses))
 
     def id_values(self, holder: Node, base: int) -> list[str]:
         idl = holder if holder.kind == K.ID_LIST else holder.node(K.ID_LIST)
@@ -302,7 +358,8 @@ class _Builder:
                 self.class_uses.append((v, self.rng(t, base)))
         return out
 
-    def attribute(self, node: Node, base: int, entity: str) -> Optional[Attribute]:
+    def attribute_facts(self, node: Node, base: int):
+        """``(type, name, keys, comment, relative ranges)`` of an attribute, or None."""
         tnode = node.node(K.ATTR_TYPE)
         nnode = node.node(K.ATTR_NAME)
         if tnode is None or nnode is None:
@@ -314,34 +371,23 @@ class _Builder:
         typ = "".join(self.value(t, base) for t in ttoks)
         name = self.value(ntoks[0], base)
         keys = []
-        key_ranges = []
+        key_rels = []
         kl = node.node(K.KEY_LIST)
         if kl is not None:
             for t in kl.child_tokens({K.ATTRIBUTE_KEY}):
                 keys.append(self.value(t, base))
-                key_ranges.append(self.rng(t, base))
+                key_rels.append((t[1], t[2]))
         comment = None
-        comment_range = None
+        comment_rel = None
         cn = node.node(K.ATTR_COMMENT)
         if cn is not None:
             ct = next(cn.child_tokens({K.COMMENT_STRING}), None)
             if ct is not None:
                 comment = self.value(ct, base).replace('"', "")
-                comment_range = self.rng(ct, base)
+                comment_rel = (ct[1], ct[2])
         # the type range spans the word (and '?'); backticks stay outside
-        type_range = TextRange(base + ttoks[0][1], base + ttoks[-1][2])
-        return Attribute(
-            entity=entity,
-            type=typ,
-            name=name,
-            keys=tuple(keys),
-            comment=comment if comment else None,
-            range=TextRange(base + node.start, base + node.end),
-            type_range=type_range,
-            name_range=self.rng(ntoks[0], base),
-            key_ranges=tuple(key_ranges),
-            comment_range=comment_range,
-        )
+        rel = (node.start, node.end, ttoks[0][1], ttoks[-1][2], ntoks[0][1], ntoks[0][2], tuple(key_rels), comment_rel)
+        return (typ, name, tuple(keys), comment if comment else None, rel)
 
     def rel_stmt(self, node: Node, base: int) -> None:
         if node.errors:
@@ -596,4 +642,5 @@ def _collapse_newlines(text: str) -> str:
 
 def build(parse: Parse) -> Diagram:
     """The model of a parsed diagram."""
-    return _Builder(parse).run()
+    with paused_gc():
+        return _Builder(parse).run()

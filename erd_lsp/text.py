@@ -273,3 +273,25 @@ class MapBuilder:
 
     def finish(self, source_len: int) -> tuple[str, SourceMap]:
         return "".join(self.parts), SourceMap(self.runs, self.pos, source_len)
+
+
+class paused_gc:
+    """Pause Python's cyclic garbage collector while building large acyclic structures
+    (syntax trees, models): they create millions of objects and no cycles, and every
+    collection would walk all of them. Re-entrant; restores the previous state."""
+
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self) -> "paused_gc":
+        import gc
+
+        self.was_enabled = gc.isenabled()
+        if self.was_enabled:
+            gc.disable()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.was_enabled:
+            import gc
+
+            gc.enable()

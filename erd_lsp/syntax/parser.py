@@ -22,6 +22,7 @@ from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.lexer import INITIAL, BLOCK, conflict_lines, lex
 from erd_lsp.syntax.preprocess import Preprocessed, preprocess
 from erd_lsp.syntax.tree import Node, Parse, SyntaxError
+from erd_lsp.text import paused_gc
 
 _REMOVED_KIND = {
     "front_matter": K.FRONT_MATTER,
@@ -1018,8 +1019,9 @@ def _looks_like_statement(line: str) -> bool:
 def parse(source: str, *, browser_trim: bool = False) -> Parse:
     """Parse one diagram's source. Never raises; the errors are in ``Parse.errors``."""
     try:
-        pre = preprocess(source, browser_trim=browser_trim)
-        return parse_preprocessed(pre)
+        with paused_gc():
+            pre = preprocess(source, browser_trim=browser_trim)
+            return parse_preprocessed(pre)
     except Exception as e:  # a bug must not take an editor down: report it as data
         return internal_error_parse(source, e)
 

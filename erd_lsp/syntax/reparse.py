@@ -37,11 +37,16 @@ from erd_lsp.syntax.parser import (
 from erd_lsp.syntax.tree import SyntaxError
 from erd_lsp.syntax.preprocess import preprocess, preprocess_edit
 from erd_lsp.syntax.tree import Parse
-from erd_lsp.text import TextEdit
+from erd_lsp.text import TextEdit, paused_gc
 
 
 def reparse(old: Parse, edit: TextEdit) -> Parse:
     """The parse of ``old.source`` with ``edit`` applied."""
+    with paused_gc():
+        return _reparse(old, edit)
+
+
+def _reparse(old: Parse, edit: TextEdit) -> Parse:
     src = old.source
     s, e = edit.range.start, edit.range.end
     pre = preprocess_edit(old.pre, s, e, edit.new_text)

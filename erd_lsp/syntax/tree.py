@@ -24,13 +24,14 @@ Token = tuple  # (kind: str, start: int, end: int), offsets relative to the item
 class Node:
     """An inner node: a kind and its children (nodes and tokens), in source order."""
 
-    __slots__ = ("kind", "children", "errors", "unbounded")
+    __slots__ = ("kind", "children", "errors", "unbounded", "facts")
 
     def __init__(self, kind: str, children: list, errors: tuple = (), unbounded: bool = False) -> None:
         self.kind = kind
         self.children = children
         self.errors = errors  # ((rel_start, rel_end, message), ...) on top-level items only
         self.unbounded = unbounded  # its parse looked at the whole rest of the text
+        self.facts = None  # what the model read from this item (a cache owned by model.py)
 
     @property
     def start(self) -> int:

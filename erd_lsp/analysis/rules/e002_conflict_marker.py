@@ -34,6 +34,8 @@ SEVERITY = Severity.ERROR
 def regions(parse):
     """Conflict regions as ``(start_marker, [middle markers], end_marker)`` token ranges."""
     src = parse.source
+    if not any(m in src for m in ("<<<<<<<", "|||||||", "=======", ">>>>>>>")):
+        return []
     markers = [(s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
     out = []
     i = 0
