@@ -92,23 +92,53 @@ class Entity:
         return self.alias or self.name
 
 
-@dataclass(frozen=True, slots=True)
-class Relationship:
+class Relationship(NamedTuple):
+    """``left <left_cardinality><line><right_cardinality> right : label``. Ranges are kept
+    relative to the statement (``base`` is its start) and made absolute on access."""
+
     left: str
     right: str
     left_cardinality: str
     right_cardinality: str
     identifying: bool
     label: str
-    range: TextRange
-    left_range: TextRange
-    right_range: TextRange
-    left_card_range: TextRange
-    right_card_range: TextRange
-    line_range: TextRange
-    label_range: TextRange
-    left_is_subgraph: bool = False
-    right_is_subgraph: bool = False
+    left_is_subgraph: bool
+    right_is_subgraph: bool
+    base: int
+    # (stmt, left, right, left card, right card, line, label): (start, end) pairs
+    rel: tuple
+
+    def _r(self, i: int) -> TextRange:
+        s, e = self.rel[i]
+        return TextRange(self.base + s, self.base + e)
+
+    @property
+    def range(self) -> TextRange:
+        return self._r(0)
+
+    @property
+    def left_range(self) -> TextRange:
+        return self._r(1)
+
+    @property
+    def right_range(self) -> TextRange:
+        return self._r(2)
+
+    @property
+    def left_card_range(self) -> TextRange:
+        return self._r(3)
+
+    @property
+    def right_card_range(self) -> TextRange:
+        return self._r(4)
+
+    @property
+    def line_range(self) -> TextRange:
+        return self._r(5)
+
+    @property
+    def label_range(self) -> TextRange:
+        return self._r(6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,21 +420,52 @@ class _Builder:
         return (typ, name, tuple(keys), comment if comment else None, rel)
 
     def rel_stmt(self, node: Node, base: int) -> None:
-        if node.errors:
+        facts = node.facts
+        if facts is None:
+            facts = node.facts = self.rel_facts(node, base)
+        if not facts:
+            return
+        if facts[0] == "broken":
             # an incomplete relationship still names its entities (for navigation), but
             # records no relationship
+            for name, (s0, e0) in facts[1]:
+                r = TextRange(base + s0, base + e0)
+                self.add_entity(name, r)
+                self.refs.append(Reference(name, r, "relationship"))
+            return
+        _, left, right, lc, rc, ident, label, rel, class_lists = facts
+        lr = TextRange(base + rel[1][0], base + rel[1][1])
+        rr = TextRange(base + rel[2][0], base + rel[2][1])
+        self.add_entity(left, lr)
+        self.add_entity(right, rr)
+        self.refs.append(Reference(left, lr, "relationship"))
+        self.refs.append(Reference(right, rr, "relationship"))
+        lookup = self.subgraph_lookup
+        self.relationships.append(
+            Relationship(left, right, lc, rc, ident, label, left in lookup, right in lookup, base, rel)
+        )
+        # classes: `A:::x ||--o{ B:::y`
+        for owner, classes, uses in class_lists:
+            for v, (cs, ce) in uses:
+                self.class_uses.append((v, TextRange(base + cs, base + ce)))
+            self.set_class([owner], classes)
+        self.member(left)
+        self.member(right)
+
+    def rel_facts(self, node: Node, base: int):
+        """What a relationship statement says, relative to the statement (cached)."""
+        if node.errors:
+            names = []
             for ref in node.nodes(K.ENTITY_REF):
                 tok = next(ref.child_tokens(), None)
                 if tok is not None:
-                    name = self.name_value(tok, base)
-                    self.add_entity(name, self.rng(tok, base))
-                    self.refs.append(Reference(name, self.rng(tok, base), "relationship"))
-            return
+                    names.append((self.name_value(tok, base), (tok[1], tok[2])))
+            return ("broken", tuple(names))
         refs = list(node.nodes(K.ENTITY_REF))
         spec = node.node(K.REL_SPEC)
         label = node.node(K.LABEL)
         if len(refs) != 2 or spec is None or label is None:
-            return
+            return ()
         lt = next(refs[0].child_tokens())
         rt = next(refs[1].child_tokens())
         left = self.name_value(lt, base)
@@ -412,37 +473,31 @@ class _Builder:
         sp = list(spec.child_tokens(K.CARDINALITIES | K.REL_TYPES))
         lab = next(label.child_tokens(K.ROLES), None)
         if len(sp) != 3 or lab is None:
-            return
-        lr, rr = self.rng(lt, base), self.rng(rt, base)
-        self.add_entity(left, lr)
-        self.add_entity(right, rr)
-        self.refs.append(Reference(left, lr, "relationship"))
-        self.refs.append(Reference(right, rr, "relationship"))
-        rel = Relationship(
-            left=left,
-            right=right,
-            left_cardinality=_CARD[sp[0][0]],
-            right_cardinality=_CARD[sp[2][0]],
-            identifying=sp[1][0] == K.IDENTIFYING,
-            label=self.name_value(lab, base),
-            range=TextRange(base + node.start, base + node.end),
-            left_range=lr,
-            right_range=rr,
-            left_card_range=self.rng(sp[0], base),
-            right_card_range=self.rng(sp[2], base),
-            line_range=self.rng(sp[1], base),
-            label_range=self.rng(lab, base),
-            left_is_subgraph=left in self.subgraph_lookup,
-            right_is_subgraph=right in self.subgraph_lookup,
+            return ()
+        rel = (
+            (node.start, node.end),
+            (lt[1], lt[2]),
+            (rt[1], rt[2]),
+            (sp[0][1], sp[0][2]),
+            (sp[2][1], sp[2][2]),
+            (sp[1][1], sp[1][2]),
+            (lab[1], lab[2]),
         )
-        self.relationships.append(rel)
-        # classes: `A:::x ||--o{ B:::y`
-        lists = list(node.nodes(K.CLASS_LIST))
-        for cl in lists:
+        class_lists = []
+        for cl in node.nodes(K.CLASS_LIST):
             owner = left if cl.start < refs[1].start else right
-            self.set_class([owner], self.id_values(cl, base))
-        self.member(left)
-        self.member(right)
+            idl = cl.node(K.ID_LIST)
+            classes, uses = [], []
+            if idl is not None:
+                for t in idl.child_tokens({K.UNICODE_TEXT, K.STYLE_TEXT}):
+                    v = self.value(t, base)
+                    classes.append(v)
+                    uses.append((v, (t[1], t[2])))
+            class_lists.append((owner, classes, tuple(uses)))
+        return (
+            "ok", left, right, _CARD[sp[0][0]], _CARD[sp[2][0]], sp[1][0] == K.IDENTIFYING,
+            self.name_value(lab, base), rel, tuple(class_lists),
+        )
 
     def class_stmt(self, node: Node, base: int) -> None:
         if node.errors:
