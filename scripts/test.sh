@@ -14,7 +14,7 @@ if command -v npm >/dev/null 2>&1; then
   if [ ! -d tests/mermaid/node_modules/mermaid ] || [ tests/mermaid/package-lock.json -nt tests/mermaid/node_modules/.package-lock.json ]; then
     (cd tests/mermaid && npm ci --no-audit --no-fund --loglevel=error)
   fi
-  if [ ! -d tests/textmate/node_modules/vscode-textmate ] || [ tests/textmate/package-lock.json -nt tests/textmate/node_modules/.package-lock.json ]; then
+  if [ -f tests/textmate/package.json ] && { [ ! -d tests/textmate/node_modules/vscode-textmate ] || [ tests/textmate/package-lock.json -nt tests/textmate/node_modules/.package-lock.json ]; }; then
     (cd tests/textmate && npm ci --no-audit --no-fund --loglevel=error)
   fi
   export ERD_REQUIRE_MERMAID=${ERD_REQUIRE_MERMAID:-1}
