@@ -197,9 +197,12 @@ class Document:
         return list(found)
 
     def _diagnostics(self, settings: Settings) -> list[Diagnostic]:
+        from erd_lsp.analysis.suppress import apply_suppressions
+
         out: list[Diagnostic] = []
         for u in self.units:
-            out.extend(self.unit_diagnostics(u, settings))
+            # `%% erd-lsp: ignore ...` comments silence diagnostics; unused ones are W900
+            out.extend(apply_suppressions(u, self.unit_diagnostics(u, settings), settings))
         out.sort(key=lambda d: (d.range.start, d.range.end, d.code))
         return out
 

@@ -13,6 +13,7 @@ from erd_lsp.analysis.rules import (
     e002_conflict_marker,
     w101_undeclared_entity,
     w102_duplicate_attribute,
+    w900_unused_suppression,
 )
 
 RULES = (
@@ -20,6 +21,7 @@ RULES = (
     e002_conflict_marker,
     w101_undeclared_entity,
     w102_duplicate_attribute,
+    w900_unused_suppression,
 )
 
 BY_CODE = {r.CODE: r for r in RULES}
