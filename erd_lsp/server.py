@@ -22,11 +22,11 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
-from erd_lsp import __version__
-from erd_lsp.analysis import Document, Settings, completion, hover, navigation, rename, structure
+from erd_lsp import __version__, config
+from erd_lsp.analysis import Document, Settings, completion, format as formatting, hover, navigation, rename, structure
 from erd_lsp.analysis.workspace import Workspace
 from pygls.exceptions import JsonRpcException
-from erd_lsp.analysis.diagnostics import Diagnostic, Severity
+from erd_lsp.analysis.diagnostics import Diagnostic
 from erd_lsp.analysis.rules import BY_CODE
 from erd_lsp.text import TextEdit, TextRange
 
@@ -87,7 +87,10 @@ class ErdServer(LanguageServer):
         super().__init__("erd-lsp", __version__, protocol_cls=ErdProtocol)
         self.docs: dict[str, OpenDoc] = {}
         self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
-        self.settings = Settings()
+        self.client_config = None  # from initializationOptions, overrides configuration files
+        self.config_errors: list[str] = []
+        self.resolver = config.ConfigResolver()
+        self._settings: dict[str, Settings] = {}
         self._types: Optional[list[str]] = None  # workspace attribute types, computed lazily
 
     # -- the document store -------------------------------------------------------------
@@ -202,8 +205,31 @@ class ErdServer(LanguageServer):
         td = self.client_capabilities.text_document if self.client_capabilities else None
         return td is not None and td.diagnostic is not None
 
+    def settings_for(self, uri: str) -> Settings:
+        """The rule settings for a document: the client's initializationOptions if it sent
+        any, else the configuration file found upward from the file (as the CLI does)."""
+        s = self._settings.get(uri)
+        if s is not None:
+            return s
+        path = uri_to_path(uri)
+        try:
+            if self.client_config is not None:
+                s = self.client_config.settings_for(path)
+            elif path is not None:
+                s = self.resolver.for_file(path).settings_for(path)
+            else:
+                s = Settings()
+        except config.ConfigError as e:
+            msg = f"erd-lsp: {e}"
+            if msg not in self.config_errors:
+                self.config_errors.append(msg)
+                self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=msg))
+            s = Settings()
+        self._settings[uri] = s
+        return s
+
     def lsp_diagnostics(self, uri: str, doc: Document) -> list[types.Diagnostic]:
-        return [self.to_lsp_diagnostic(uri, doc, d) for d in doc.diagnostics(self.settings)]
+        return [self.to_lsp_diagnostic(uri, doc, d) for d in doc.diagnostics(self.settings_for(uri))]
 
     def to_lsp_diagnostic(self, uri: str, doc: Document, d: Diagnostic) -> types.Diagnostic:
         tags = []
@@ -248,28 +274,24 @@ server = ErdServer()
 @server.feature(types.INITIALIZE)
 def on_initialize(ls: ErdServer, params: types.InitializeParams) -> None:
     opts = params.initialization_options
-    if isinstance(opts, dict):
-        ls.settings = settings_from_options(opts)
+    if isinstance(opts, dict) and opts:
+        # the client's settings: the same keys as [tool.erd-lsp]
+        try:
+            ls.client_config = config.settings_from_mapping(opts, "initializationOptions")
+        except config.ConfigError as e:
+            ls.config_errors.append(str(e))
 
 
 @server.feature(types.INITIALIZED)
 def on_initialized(ls: ErdServer, params: types.InitializedParams) -> None:
+    for msg in ls.config_errors:
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"erd-lsp: {msg}"))
     try:
         ls.index_workspace()
     except Exception as e:  # indexing is best effort
         log.warning("workspace indexing failed: %s", e)
 
 
-def settings_from_options(opts: dict) -> Settings:
-    select = opts.get("select")
-    ignore = opts.get("ignore") or []
-    sev = opts.get("severity") or {}
-    names = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "information": Severity.INFO, "hint": Severity.HINT}
-    return Settings(
-        select=frozenset(select) if select else None,
-        ignore=frozenset(ignore),
-        severity=tuple((c, names[str(v).lower()]) for c, v in sev.items() if str(v).lower() in names),
-    )
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -315,7 +337,7 @@ def code_action(ls: ErdServer, params: types.CodeActionParams):
     a = ls.offset(doc, params.range.start)
     b = ls.offset(doc, params.range.end)
     actions = []
-    for d in doc.diagnostics(ls.settings):
+    for d in doc.diagnostics(ls.settings_for(uri)):
         if d.range.end < a or d.range.start > b or not d.fixes:
             continue
         lsp_diag = ls.to_lsp_diagnostic(uri, doc, d)
@@ -560,6 +582,25 @@ def on_rename(ls: ErdServer, params: types.RenameParams):
         return None
     edits = [types.TextEdit(range=ls.range(doc, e.range), new_text=e.new_text) for e in r.edits]
     return types.WorkspaceEdit(changes={uri: edits})
+
+
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+def on_formatting(ls: ErdServer, params: types.DocumentFormattingParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    edits = formatting.format_document(doc)
+    return [types.TextEdit(range=ls.range(doc, e.range), new_text=e.new_text) for e in edits] or None
+
+
+@server.feature(types.TEXT_DOCUMENT_RANGE_FORMATTING)
+def on_range_formatting(ls: ErdServer, params: types.DocumentRangeFormattingParams):
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    rng = TextRange(ls.offset(doc, params.range.start), ls.offset(doc, params.range.end))
+    edits = formatting.format_range(doc, rng)
+    return [types.TextEdit(range=ls.range(doc, e.range), new_text=e.new_text) for e in edits] or None
 
 
 def run_server(tcp: Optional[tuple[str, int]] = None) -> int:
