@@ -27,7 +27,6 @@ from erd_lsp.analysis import Document, Settings, completion, format as formattin
 from erd_lsp.analysis.workspace import Workspace
 from pygls.exceptions import JsonRpcException
 from erd_lsp.analysis.diagnostics import Diagnostic
-from erd_lsp.analysis.rules import BY_CODE
 from erd_lsp.text import TextEdit, TextRange
 
 log = logging.getLogger("erd_lsp")
