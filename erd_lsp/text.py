@@ -79,6 +79,30 @@ class LineIndex:
         self.line_starts = starts
         self._ascii = text.isascii()
 
+    def edited(self, edit: "TextEdit", new_text: str) -> "LineIndex":
+        """The index of ``new_text``, which is this index's text with ``edit`` applied:
+        only the lines the edit touches are scanned again (needs '\n' line endings
+        around the edit; otherwise the whole text is scanned)."""
+        s, e = edit.range.start, edit.range.end
+        text = self.text
+        if "\r" in edit.new_text or "\r" in text[max(0, s - 1) : e + 1]:
+            return LineIndex(new_text)
+        starts = self.line_starts
+        a = bisect_right(starts, s)  # lines starting at or before s stay
+        b = bisect_right(starts, e)  # lines starting after e move
+        delta = len(edit.new_text) - (e - s)
+        mid = []
+        find = edit.new_text.find
+        i = find("\n")
+        while i >= 0:
+            mid.append(s + i + 1)
+            i = find("\n", i + 1)
+        idx = LineIndex.__new__(LineIndex)
+        idx.text = new_text
+        idx.line_starts = starts[:a] + mid + [x + delta for x in starts[b:]]
+        idx._ascii = self._ascii and edit.new_text.isascii()
+        return idx
+
     @property
     def line_count(self) -> int:
         return len(self.line_starts)

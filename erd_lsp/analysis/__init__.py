@@ -152,6 +152,8 @@ class Document:
         text changed are parsed again."""
         new_text = apply_edit(self.text, edit)
         doc = Document(new_text, self.kind, self.path)
+        if "line_index" in self.__dict__:
+            doc.__dict__["line_index"] = self.line_index.edited(edit, new_text)
         old_units = self.__dict__.get("units")
         if old_units is None:
             return doc

@@ -1,0 +1,40 @@
+"""LineIndex: positions in code points, UTF-16 and UTF-8, with CRLF; incremental update."""
+
+from __future__ import annotations
+
+import random
+
+from erd_lsp.text import LineIndex, TextEdit, TextRange
+
+
+def test_positions_in_each_encoding_with_crlf_and_non_bmp():
+    text = "erDiagram\r\n  \U0001F600X ||--o{ B : x\r\nlast"
+    li = LineIndex(text)
+    off = text.index("X")
+    assert li.line_col(off) == (1, 3)
+    assert li.position(off, "utf-32") == (1, 3)
+    assert li.position(off, "utf-16") == (1, 4)
+    assert li.position(off, "utf-8") == (1, 6)
+    for enc in ("utf-8", "utf-16", "utf-32"):
+        assert li.offset(*li.position(off, enc), enc) == off
+    # past the end of a line clamps to its end (before the CRLF)
+    assert li.offset(0, 99, "utf-16") == text.index("\r")
+    assert li.line_count == 3
+
+
+def test_edited_index_equals_a_fresh_one():
+    rng = random.Random(3)
+    t = "ab\ncd\n\nef"
+    li = LineIndex(t)
+    for _ in range(3000):
+        a = rng.randint(0, len(t))
+        b = min(len(t), a + rng.randint(0, 4))
+        new = rng.choice(["", "x", "\n", "\n\n", "é\n", "\r\n", "yy", "\U0001F600"])
+        t2 = t[:a] + new + t[b:]
+        li2 = li.edited(TextEdit(TextRange(a, b), new), t2)
+        ref = LineIndex(t2)
+        assert li2.line_starts == ref.line_starts, (t, a, b, new)
+        assert not li2._ascii or t2.isascii()
+        for off in range(0, len(t2) + 1, 3):
+            assert li2.position(off, "utf-16") == ref.position(off, "utf-16")
+        t, li = t2, li2
