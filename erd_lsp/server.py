@@ -119,14 +119,21 @@ class ErdServer(LanguageServer):
                 b = li.offset(change.range.end.line, change.range.end.character, enc)
                 if b < a:
                     a, b = b, a
-                doc = doc.edited(TextEdit(TextRange(a, b), change.text))
+                prev, doc = doc, doc.edited(TextEdit(TextRange(a, b), change.text))
+                if prev is not od.doc:
+                    prev.release()  # an intermediate version of a batch of changes
             else:
                 doc = Document(change.text, doc.kind, doc.path)
+        if doc is not od.doc:
+            od.doc.release()
         od.doc = doc
         od.version = params.text_document.version
 
     def close_document(self, uri: str) -> None:
-        self.docs.pop(uri, None)
+        od = self.docs.pop(uri, None)
+        if od is not None:
+            od.doc.release()
+        self._settings.pop(uri, None)
 
     def document(self, uri: str) -> Optional[Document]:
         od = self.docs.get(uri)

@@ -176,6 +176,14 @@ class Document:
         doc.__dict__["units"] = units
         return doc
 
+    def release(self) -> None:
+        """Drop what this document computed. Its diagrams point back at it, so a document
+        and its diagrams form a cycle that only Python's (slow, on a large heap) cyclic
+        collector would free; whoever replaces a document (the server, on every edit)
+        calls this so it is freed at once."""
+        for key in ("units", "_diagnostic_cache", "line_index", "blocks"):
+            self.__dict__.pop(key, None)
+
     @property
     def ignored_blocks(self) -> list[Block]:
         """Mermaid blocks of other diagram types (flowchart, sequenceDiagram, ...)."""
