@@ -36,6 +36,7 @@ import sys
 from typing import Callable, NamedTuple, Optional, Sequence
 
 from erd_lsp import __version__
+from erd_lsp.text import paused_gc
 from erd_lsp.analysis import Document, Settings, Severity
 from erd_lsp.analysis.fixes import apply_edits, apply_fixes, applicable_fix
 from erd_lsp.analysis.format import format_document_report
@@ -447,6 +448,11 @@ class _Job(NamedTuple):
 
 def check_one(job: _Job) -> FileResult:
     """Read, fix (when asked) and check one file."""
+    with paused_gc():  # trees are acyclic; documents are released below
+        return _check_one(job)
+
+
+def _check_one(job: _Job) -> FileResult:
     display = job.source.display
     try:
         text = job.text if job.text is not None else read_text(job.source)
@@ -485,13 +491,15 @@ def check_one(job: _Job) -> FileResult:
         records = tuple(diagnostic_record(display, doc, d, unsafe_fixes=job.unsafe) for d in diagnostics)
     if diagnostics and not job.statistics and job.output_format in TEXT_FORMATS + ("github",):
         output = render_diagnostics(job.output_format, display, doc, diagnostics, unsafe_fixes=job.unsafe)
+    n_units = len(doc.units)
+    doc.release()
     return FileResult(
         display,
         output,
         errors,
         warnings,
         len(diagnostics) - errors - warnings,
-        len(doc.units),
+        n_units,
         None,
         records,
         fixed,

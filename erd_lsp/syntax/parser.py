@@ -215,8 +215,9 @@ class Parser:
     def _sig(self, k: int) -> int:
         """Index of the first significant token at or after stream index k."""
         ts = self.ts
+        buf = ts.buf
         while True:
-            t = ts.get(k)
+            t = buf[k] if k < len(buf) else ts.get(k)
             if t[0] not in _INVISIBLE:
                 return k
             k += 1
@@ -246,8 +247,10 @@ class Parser:
 
     def _flush_trivia(self) -> None:
         ts = self.ts
+        buf = ts.buf
         while True:
-            t = ts.get(self.i)
+            i = self.i
+            t = buf[i] if i < len(buf) else ts.get(i)
             if t[0] not in _INVISIBLE:
                 return
             if self.block_limit is not None and t[1] >= self.block_limit and self.in_block(t):
@@ -707,12 +710,14 @@ class Parser:
         k = self.i
         ts = self.ts
         src = self.src
+        fails = False  # a character no attribute rule takes: Mermaid rejects the block
         while True:
             t = ts.get(k)
-            if t[0] == K.BLOCK_STOP:
+            kind = t[0]
+            if kind == K.BLOCK_STOP:
                 # closed; but a line inside that reads as a statement (a relationship, or
                 # another `NAME {`) means the `}` of this block is missing
-                if not self._block_fails_after(brace[2], k):
+                if not fails:
                     return
                 pos = src.find("\n", brace[2])
                 while 0 <= pos < t[1]:
@@ -726,8 +731,10 @@ class Parser:
                         return
                     pos = le
                 return
-            if t[0] == K.END_OF_INPUT or t[0] == K.EOF:
+            if kind == K.END_OF_INPUT or kind == K.EOF:
                 break
+            if kind == K.CHAR and not fails and not src.startswith(("?", ","), t[1]):
+                fails = True
             k += 1
         self.item_unbounded = True
         line_start = src.rfind("\n", 0, brace[1]) + 1
