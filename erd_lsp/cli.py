@@ -39,7 +39,6 @@ from erd_lsp import __version__
 from erd_lsp.text import paused_gc
 from erd_lsp.analysis import Document, Settings, Severity
 from erd_lsp.analysis.fixes import apply_edits, apply_fixes, applicable_fix
-from erd_lsp.analysis.format import format_document_report
 from erd_lsp.analysis.rules import BY_CODE, BY_NAME, RULES
 from erd_lsp.config import (
     ConfigError,
@@ -924,6 +923,8 @@ def format_one(job: _FormatJob) -> FormatFileResult:
     except (OSError, UnicodeDecodeError, ValueError) as e:
         return FormatFileResult(display, read_error=f"cannot read {display}: {_reason(e)}")
     doc = Document(text, kind_for(job.kind_name, text, job.default_kind), display)
+    from erd_lsp.analysis.format import format_document_report  # only `format` needs it
+
     reports = format_document_report(doc)
     errors = tuple(f"cannot format {display}:{r.line + 1}: {r.error}" for r in reports if r.error)
     new = apply_edits(text, [r.edit for r in reports if r.edit is not None])
