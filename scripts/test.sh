@@ -38,4 +38,13 @@ if [ "$code" -eq 5 ]; then
   echo "pytest collected no tests: that is a failure here" >&2
   exit 1
 fi
+# the VS Code extension: built and packaged as a .vsix (ERD_BUILD_VSIX=1), and tried in
+# real VS Code (code-server + Chromium, ERD_RUN_CODE_SERVER=1): about 1 minute, 4-5 on a fresh machine
+if [ "${ERD_BUILD_VSIX:-}" = 1 ]; then
+  (cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package) || code=1
+  [ -f editors/vscode/erd-lsp.vsix ] || { echo "the .vsix was not built" >&2; code=1; }
+fi
+if [ "${ERD_RUN_CODE_SERVER:-}" = 1 ]; then
+  bash editors/vscode/test/run-code-server.sh || code=1
+fi
 exit "$code"

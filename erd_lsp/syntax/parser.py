@@ -1169,7 +1169,7 @@ def conflict_errors(parse: Parse) -> list:
                 out.append(
                     SyntaxError(
                         s,
-                        end[2],
+                        e,  # the opening marker: the region itself is folded, not underlined
                         f"unresolved Git conflict between `{ours}` and `{theirs}`: keep one side (or both) and delete the markers",
                         "E002",
                     )
