@@ -496,8 +496,11 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
         return None
     result = completion.complete(doc, ls.offset(doc, params.position), ls.workspace_types())
     items = []
+    ranges: dict = {}  # items mostly replace the same word: convert its range once
     for it in result.items:
-        rng = ls.range(doc, it.replace)
+        rng = ranges.get(it.replace)
+        if rng is None:
+            rng = ranges[it.replace] = ls.range(doc, it.replace)
         items.append(
             types.CompletionItem(
                 label=it.label,
