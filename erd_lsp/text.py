@@ -228,6 +228,18 @@ class SourceMap:
             return s + min(pos - d, dl)
         return s + sl
 
+    def to_derived(self, pos: int) -> int:
+        """The smallest derived offset whose source offset is at or after source ``pos``
+        (the map is monotonic: a binary search)."""
+        lo, hi = 0, self.derived_len
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.to_source_start(mid) < pos:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     def compose(self, outer: "SourceMap") -> "SourceMap":
         """A map from this map's derived text to ``outer``'s source, where this map's
         source is ``outer``'s derived text."""

@@ -81,17 +81,9 @@ class DiagramUnit:
         m = self.block.map
         if m.is_identity:
             return offset if 0 <= offset <= len(self.source) else None
-        # the map is monotonic: binary search over diagram offsets
-        lo, hi = 0, len(self.source)
-        if offset < m.to_source_start(0) or offset > m.to_source_end(hi):
+        if offset < m.to_source_start(0) or offset > m.to_source_end(len(self.source)):
             return None
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if m.to_source_start(mid) < offset:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        return min(m.to_derived(offset), len(self.source))
 
     def line_of(self, offset: int) -> int:
         """0-based host line of a diagram offset."""

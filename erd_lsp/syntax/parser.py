@@ -686,18 +686,8 @@ class Parser:
     def _restart_at(self, src_pos: int) -> None:
         # never before what was already consumed (a token may run past the limit line)
         src_pos = max(src_pos, self._src_pos_before())
-        # map the source position to the lexer's text: the first token at/after it
-        pre = self.pre
-        # find the normalized offset for src_pos (smallest norm n with to_source_start(n) >= src_pos)
-        lo, hi = 0, len(pre.text)
-        smap = pre.map
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if smap.to_source_start(mid) < src_pos:
-                lo = mid + 1
-            else:
-                hi = mid
-        self.ts.restart(self.i, lo, (INITIAL,), self._src_pos_before())
+        # lex again from the first position of the lexer's text at or after it
+        self.ts.restart(self.i, self.pre.map.to_derived(src_pos), (INITIAL,), self._src_pos_before())
         self._peek_at = -1
 
     def _src_pos_before(self) -> int:

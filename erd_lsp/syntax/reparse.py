@@ -228,11 +228,4 @@ def _to_norm(pre, src_pos: int) -> int:
     smap = pre.map
     if smap.is_identity and not pre.removed:
         return min(src_pos, len(pre.text))
-    lo, hi = 0, len(pre.text)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if smap.to_source_start(mid) < src_pos:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return smap.to_derived(src_pos)
