@@ -15,19 +15,55 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
-from erd_lsp import __version__, config
-from erd_lsp.analysis import Document, Settings, completion, format as formatting, hover, navigation, rename, structure
-from erd_lsp.analysis.workspace import Workspace
 from pygls.exceptions import JsonRpcException
-from erd_lsp.analysis.diagnostics import Diagnostic
+
+from erd_lsp import __version__
 from erd_lsp.text import TextEdit, TextRange
+
+if TYPE_CHECKING:
+    from erd_lsp.analysis import Document, Settings
+    from erd_lsp.analysis.diagnostics import Diagnostic
+
+
+class _Lazy:
+    """A module imported on first use, so that the server answers ``initialize`` before it
+    loads the analysis (whose import costs more than pygls's own start-up would allow)."""
+
+    __slots__ = ("_name", "_module")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            import importlib
+
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+analysis = _Lazy("erd_lsp.analysis")
+completion = _Lazy("erd_lsp.analysis.completion")
+formatting = _Lazy("erd_lsp.analysis.format")
+hover = _Lazy("erd_lsp.analysis.hover")
+navigation = _Lazy("erd_lsp.analysis.navigation")
+rename = _Lazy("erd_lsp.analysis.rename")
+structure = _Lazy("erd_lsp.analysis.structure")
+workspace_mod = _Lazy("erd_lsp.analysis.workspace")
+config = _Lazy("erd_lsp.config")
+
+# The semantic token legend (the same as erd_lsp.analysis.structure's; a test checks it),
+# spelled out here because registering it must not import the analysis.
+TOKEN_TYPES = ("class", "string", "property", "type", "decorator", "operator", "comment", "macro", "keyword", "enumMember", "namespace")
+TOKEN_MODIFIERS = ("declaration", "deprecated", "documentation", "implicit", "identifying", "nonIdentifying")
 
 log = logging.getLogger("erd_lsp")
 
@@ -88,7 +124,7 @@ class ErdServer(LanguageServer):
         self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
         self.client_config = None  # from initializationOptions, overrides configuration files
         self.config_errors: list[str] = []
-        self.resolver = config.ConfigResolver()
+        self._resolver = None  # configuration files, found upward from each document
         self._settings: dict[str, Settings] = {}
         self._types: Optional[list[str]] = None  # workspace attribute types, computed lazily
 
@@ -103,7 +139,7 @@ class ErdServer(LanguageServer):
 
     def open_document(self, item: types.TextDocumentItem) -> None:
         kind = _kind_for(item.uri, item.language_id)
-        self.docs[item.uri] = OpenDoc(item.uri, item.version, Document(item.text, kind, item.uri))
+        self.docs[item.uri] = OpenDoc(item.uri, item.version, analysis.Document(item.text, kind, item.uri))
         self._types = None
 
     def change_document(self, params: types.DidChangeTextDocumentParams) -> None:
@@ -123,7 +159,7 @@ class ErdServer(LanguageServer):
                 if prev is not od.doc:
                     prev.release()  # an intermediate version of a batch of changes
             else:
-                doc = Document(change.text, doc.kind, doc.path)
+                doc = analysis.Document(change.text, doc.kind, doc.path)
         if doc is not od.doc:
             od.doc.release()
         od.doc = doc
@@ -201,7 +237,7 @@ class ErdServer(LanguageServer):
                     if kind == "markdown" and "mermaid" not in text:
                         continue
                     uri = Path(path).as_uri()
-                    self.indexed[uri] = Document(text, kind, uri)
+                    self.indexed[uri] = analysis.Document(text, kind, uri)
                     count += 1
                     if count >= MAX_INDEXED_FILES:
                         return
@@ -222,15 +258,17 @@ class ErdServer(LanguageServer):
             if self.client_config is not None:
                 s = self.client_config.settings_for(path)
             elif path is not None:
-                s = self.resolver.for_file(path).settings_for(path)
+                if self._resolver is None:
+                    self._resolver = config.ConfigResolver()
+                s = self._resolver.for_file(path).settings_for(path)
             else:
-                s = Settings()
+                s = analysis.Settings()
         except config.ConfigError as e:
             msg = f"erd-lsp: {e}"
             if msg not in self.config_errors:
                 self.config_errors.append(msg)
                 self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=msg))
-            s = Settings()
+            s = analysis.Settings()
         self._settings[uri] = s
         return s
 
@@ -453,7 +491,7 @@ def on_selection_range(ls: ErdServer, params: types.SelectionRangeParams):
 @server.feature(
     types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
     types.SemanticTokensRegistrationOptions(
-        legend=types.SemanticTokensLegend(token_types=list(structure.TOKEN_TYPES), token_modifiers=list(structure.TOKEN_MODIFIERS)),
+        legend=types.SemanticTokensLegend(token_types=list(TOKEN_TYPES), token_modifiers=list(TOKEN_MODIFIERS)),
         full=True,
         document_selector=[{"language": "mermaid"}, {"language": "mmd"}, {"language": "markdown"}, {"language": "mdx"}],
     ),
@@ -517,8 +555,8 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     return types.CompletionList(is_incomplete=result.incomplete, items=items)
 
 
-def _workspace(ls: ErdServer) -> Workspace:
-    ws = Workspace()
+def _workspace(ls: ErdServer):
+    ws = workspace_mod.Workspace()
     for uri, d in ls.all_documents():
         ws.put_document(uri, d)
     return ws

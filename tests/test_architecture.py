@@ -74,3 +74,20 @@ def test_core_does_no_io():
             if imp.split(".")[0] in ("os", "subprocess", "socket", "pathlib", "shutil"):
                 bad.append(f"{mod} imports {imp}")
     assert not bad, bad
+
+
+def test_server_start_up_does_not_load_the_analysis():
+    """The server answers `initialize` before it imports the analysis (start-up time), and
+    its semantic token legend is the analysis's."""
+    import subprocess
+    import sys
+
+    code = "import sys, erd_lsp.server; print(sorted(m for m in sys.modules if m.startswith('erd_lsp')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "erd_lsp.analysis" not in out and "erd_lsp.syntax" not in out, out
+
+    from erd_lsp import server
+    from erd_lsp.analysis import structure
+
+    assert server.TOKEN_TYPES == structure.TOKEN_TYPES
+    assert server.TOKEN_MODIFIERS == structure.TOKEN_MODIFIERS
