@@ -1,3 +1,3 @@
-from erd_lsp.cli import main
+from erd_lsp.entry import main
 
 raise SystemExit(main())
