@@ -314,9 +314,11 @@ class _Builder:
         return vals[-1]
 
     def entity_stmt(self, node: Node, base: int) -> None:
-        facts = node.facts
-        if facts is None:
-            facts = node.facts = self.entity_facts(node, base)
+        cache = node.facts
+        if cache is None:
+            # [facts, the base the attributes below were made for, those attributes]
+            cache = node.facts = [self.entity_facts(node, base), None, ()]
+        facts = cache[0]
         if not facts:
             return
         name, (ns, ne), alias, alias_rel, block_rel, attrs, classes, class_uses = facts
@@ -329,7 +331,10 @@ class _Builder:
         self.refs.append(Reference(name, r, "definition"))
         if block_rel is not None:
             e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
-            e.attributes.extend([Attribute(name, t, n, k, c, base, rel) for t, n, k, c, rel in attrs])
+            if cache[1] != base:  # the statement moved (or is new): make its attributes again
+                cache[1] = base
+                cache[2] = tuple([Attribute(name, t, n, k, c, base, rel) for t, n, k, c, rel in attrs])
+            e.attributes.extend(cache[2])
         if classes is not None:
             for v, (cs, ce) in class_uses:
                 self.class_uses.append((v, TextRange(base + cs, base + ce)))
@@ -664,7 +669,7 @@ class _Builder:
             acc_descr=self.acc_descr,
             subgraphs=subgraphs,
             title=getattr(self.pre, "title", None),
-            references=tuple(sorted(self.refs, key=lambda r: r.range.start)),
+            references=tuple(self.refs),  # collected in source order
             class_uses=tuple(self.class_uses),
         )
 

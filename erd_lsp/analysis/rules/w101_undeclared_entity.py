@@ -80,11 +80,13 @@ def check(ctx):
         return
     declared = [e.name for e in d.entities.values() if not e.implicit]
     subgraph_ids = {s.id for s in d.subgraphs}
+    entities = d.entities
     for rel in d.relationships:
-        for name, rng, is_sub in ((rel.left, rel.left_range, rel.left_is_subgraph), (rel.right, rel.right_range, rel.right_is_subgraph)):
-            e = d.entities.get(name)
+        for side, name, is_sub in ((0, rel.left, rel.left_is_subgraph), (1, rel.right, rel.right_is_subgraph)):
+            e = entities.get(name)
             if e is None or not e.implicit or is_sub or name in subgraph_ids:
                 continue
+            rng = rel.right_range if side else rel.left_range
             guess = closest(name, declared)
             fixes = []
             if guess is not None:
