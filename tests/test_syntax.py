@@ -132,3 +132,16 @@ def test_messages_are_plain(text, needle):
     p = parse(text)
     assert p.errors, text
     assert any(needle in e.message for e in p.errors), [e.message for e in p.errors]
+
+
+def test_stray_statement_line_inside_a_closed_block_stays_inside():
+    """A relationship typed inside a block that is otherwise whole costs one error, and the
+    attributes after it stay in the block (no entities made of attribute words)."""
+    from erd_lsp.model import build
+
+    text = "erDiagram\nCUSTOMER {\n    string name\n    ORDER ||--o{ \n    int age\n}\nORDER { int id }\n"
+    p = parse(text)
+    assert [text[: e.start].count("\n") + 1 for e in p.errors] == [4]
+    d = build(p)
+    assert list(d.entities) == ["CUSTOMER", "ORDER"]
+    assert [a.name for a in d.entities["CUSTOMER"].attributes] == ["name", "age"]

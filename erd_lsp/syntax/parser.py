@@ -705,21 +705,28 @@ class Parser:
             t = ts.get(k)
             kind = t[0]
             if kind == K.BLOCK_STOP:
-                # closed; but a line inside that reads as a statement (a relationship, or
-                # another `NAME {`) means the `}` of this block is missing
+                # closed; but if another `NAME {` opens inside it, the `}` closing it is
+                # this block's own missing `}`: the block ends at the first line that reads
+                # as a statement before that opener. (A stray statement line in a block
+                # that is otherwise whole stays inside it: one error for that line.)
                 if not fails:
                     return
+                first_statement = None
                 pos = src.find("\n", brace[2])
                 while 0 <= pos < t[1]:
                     ls = pos + 1
                     le = src.find("\n", ls)
                     line = src[ls : min(le if le >= 0 else len(src), t[1])].strip()
-                    if line and _looks_like_statement(line) and self._block_fails_after(ls, k):
-                        self.block_limit = ls
-                        self._peek_at = -1
-                        self.item_unbounded = True
-                        return
+                    if line and _looks_like_statement(line):
+                        if first_statement is None:
+                            first_statement = ls
+                        if _BLOCK_OPENER.match(line) and self._block_fails_after(first_statement, k):
+                            self.block_limit = first_statement
+                            self._peek_at = -1
+                            self.item_unbounded = True
+                            return
                     pos = le
+                self.item_unbounded = True  # the decision looked at the whole block
                 return
             if kind == K.END_OF_INPUT or kind == K.EOF:
                 break
@@ -1006,6 +1013,9 @@ _STATEMENT_LIKE = re.compile(
     r"""^(?:[^\s{}]+\s*(?:\|o|\|\||\}o|\}\||o\||o\{|\|\{|u)\s*(?:--|\.\.|\.-|-\.)|[^\s{}]+(?:\s*\[[^\]]*\])?\s*\{\s*$|(?:style|classDef|class|subgraph|direction)\s|end\s*$)""",
     re.IGNORECASE,
 )
+
+
+_BLOCK_OPENER = re.compile(r"""^(?:"[^"]*"|[^\s{}"]+)(?:\s*\[[^\]]*\])?(?:\s*:::\s*[^\s{}]+)?\s*\{""")
 
 
 def _looks_like_statement(line: str) -> bool:
