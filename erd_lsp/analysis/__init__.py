@@ -176,6 +176,20 @@ class Document:
         for key in ("units", "_diagnostic_cache", "line_index", "blocks"):
             self.__dict__.pop(key, None)
 
+    def locate(self, offset: int, strict: bool = False) -> Optional[tuple["DiagramUnit", int]]:
+        """The diagram under host ``offset`` and the diagram offset there; None outside every
+        diagram. ``strict``: also None on host text the diagram does not contain (a ``> ``
+        prefix), where the nearest diagram offset would map back elsewhere."""
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= len(self.text):
+            return None
+        unit = self.unit_at(offset)
+        if unit is None:
+            return None
+        d = unit.from_host(offset)
+        if d is None or (strict and unit.to_host_offset(d) != offset):
+            return None
+        return unit, d
+
     @property
     def ignored_blocks(self) -> list[Block]:
         """Mermaid blocks of other diagram types (flowchart, sequenceDiagram, ...)."""

@@ -448,14 +448,10 @@ class _Req:
 
 
 def _complete(doc, offset: int, workspace_types, limit: int) -> CompletionList:
-    if not isinstance(offset, int) or offset < 0 or offset > len(doc.text):
+    loc = doc.locate(offset)
+    if loc is None:
         return EMPTY
-    unit = doc.unit_at(offset)
-    if unit is None:
-        return EMPTY
-    off = unit.from_host(offset)
-    if off is None:
-        return EMPTY
+    unit, off = loc
     req = _Req(unit, off, workspace_types, limit)
     parse = req.parse
     if not parse.items or getattr(parse, "internal_error", False):

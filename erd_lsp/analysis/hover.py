@@ -117,12 +117,10 @@ def hover(doc, offset: int) -> Optional[Hover]:
 
 
 def _hover(doc, offset: int) -> Optional[Hover]:
-    unit = doc.unit_at(offset)
-    if unit is None:
+    loc = doc.locate(offset)
+    if loc is None:
         return None
-    pos = unit.from_host(offset)
-    if pos is None:
-        return None
+    unit, pos = loc
     h = _comment_hover(unit, pos)
     if h is not None:
         return h

@@ -394,17 +394,9 @@ def is_label_word(name: str) -> bool:
 def locate(doc: Document, offset: int) -> Optional[tuple[DiagramUnit, int]]:
     """The diagram under a host offset and the diagram offset there (None when the offset is
     outside every diagram, or on text the diagram does not contain, like a ``> `` prefix)."""
-    if not isinstance(doc, Document) or not isinstance(offset, int) or isinstance(offset, bool):
+    if not isinstance(doc, Document):
         return None
-    if offset < 0 or offset > len(doc.text):
-        return None
-    unit = doc.unit_at(offset)
-    if unit is None:
-        return None
-    d = unit.from_host(offset)
-    if d is None or unit.to_host_offset(d) != offset:
-        return None
-    return unit, d
+    return doc.locate(offset, strict=True)
 
 
 def occurrence_at(doc: Document, offset: int) -> Optional[tuple[DiagramUnit, UnitIndex, Occurrence]]:

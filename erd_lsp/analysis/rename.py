@@ -106,20 +106,6 @@ def _target(doc: Document, offset: int):
     return _why_not(unit, d)
 
 
-_KEYWORDS = {
-    K.ER_DIAGRAM: "erDiagram",
-    K.STYLE: "style",
-    K.CLASSDEF: "classDef",
-    K.CLASS: "class",
-    K.SUBGRAPH: "subgraph",
-    K.END: "end",
-    K.DIRECTION: "direction",
-    K.ACC_TITLE: "accTitle",
-    K.ACC_DESCR: "accDescr",
-    K.ACC_DESCR_OPEN: "accDescr",
-}
-
-
 def _why_not(unit: DiagramUnit, d: int) -> Optional[str]:
     """Why the token under diagram offset ``d`` cannot be renamed (None: nothing there)."""
     best = None
@@ -145,8 +131,8 @@ def _why_not(unit: DiagramUnit, d: int) -> Optional[str]:
     if len(short) > 40:
         short = short[:37] + "..."
     kinds = [n.kind for n in path]
-    if k in _KEYWORDS:
-        return f"`{_KEYWORDS[k]}` is a keyword, not a name"
+    if k in K.KEYWORD_SPELLING:
+        return f"`{K.KEYWORD_SPELLING[k]}` is a keyword, not a name"
     if k in K.CARDINALITIES:
         return f"`{short}` is a cardinality, not a name"
     if k in K.REL_TYPES:

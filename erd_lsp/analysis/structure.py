@@ -93,14 +93,6 @@ _CARD_LEFT = {"ZERO_OR_ONE": "|o", "ONLY_ONE": "||", "ZERO_OR_MORE": "}o", "ONE_
 _CARD_RIGHT = {"ZERO_OR_ONE": "o|", "ONLY_ONE": "||", "ZERO_OR_MORE": "o{", "ONE_OR_MORE": "|{", "MD_PARENT": "u"}
 
 _WS = " \t\r\n\x0b\x0c"
-_KEYWORDS = {
-    K.ER_DIAGRAM: "erDiagram",
-    K.STYLE: "style",
-    K.CLASSDEF: "classDef",
-    K.CLASS: "class",
-    K.SUBGRAPH: "subgraph",
-    K.END: "end",
-}
 _DIRECTION_RX = re.compile(r"direction[ \t]+\S+", re.IGNORECASE)
 _INSIGNIFICANT = frozenset({K.WHITESPACE, K.NEWLINE, K.EOF, K.END_OF_INPUT, K.REMOVED_SEMI})
 
@@ -242,17 +234,15 @@ def _token_role(unit, tok, idx: _Index) -> Optional[Role]:
         return Role("card", ts, te, side=side, relationship=rel)
     if kind in K.REL_TYPES:
         return Role("line", ts, te, relationship=_rel_of(anc, idx))
-    if kind in _KEYWORDS:
-        word = _KEYWORDS[kind]
-        return Role("keyword", ts, min(te, ts + len(word)), name=word)
     if kind == K.DIRECTION:
+        # the token is the whole line from where lexing stood: keep the `direction XX` part
         m = _DIRECTION_RX.search(src, s, e)
         if m is None:
             return Role("keyword", ts, te, name="direction")
         return Role("keyword", m.start(), m.end(), name="direction")
-    if kind in (K.ACC_TITLE, K.ACC_DESCR, K.ACC_DESCR_OPEN):
-        word = "accTitle" if kind == K.ACC_TITLE else "accDescr"
-        return Role("keyword", ts, ts + len(word), name=word)
+    if kind in K.KEYWORD_SPELLING:
+        word = K.KEYWORD_SPELLING[kind]
+        return Role("keyword", ts, min(te, ts + len(word)), name=word)
     if kind in (K.ACC_TITLE_VALUE, K.ACC_DESCR_VALUE, K.ACC_DESCR_MULTI_VALUE):
         return Role("acc_value", ts, te)
     if kind == K.CONFLICT_MARKER:

@@ -318,6 +318,18 @@ def _thematic_break(line: str, p: int) -> bool:
     return len(rest) >= 3 and rest == rest[0] * len(rest)
 
 
+def _after_quote_marker(line: str, pos: int, col: int) -> tuple[int, int]:
+    """Position and column after a block quote's ``>`` and its optional blank (a tab
+    counts as one column of it, and is consumed only when it spans exactly that column)."""
+    if pos < len(line):
+        ch = line[pos]
+        if ch == " ":
+            return pos + 1, col + 1
+        if ch == "\t":
+            return (pos + 1 if (col // 4 + 1) * 4 - col == 1 else pos), col + 1
+    return pos, col
+
+
 def _html_start(line: str, p: int, in_paragraph: bool) -> int:
     """The CommonMark HTML block type (1-7) starting at ``line[p] == "<"``, or 0."""
     if _HTML1.match(line, p):
@@ -407,16 +419,7 @@ def _scan_markdown(host: str) -> list[Block]:
             if c == _QUOTE:
                 if cc - col > 3 or p >= n or line[p] != ">":
                     break
-                pos, col = p + 1, cc + 1
-                if pos < n:
-                    ch = line[pos]
-                    if ch == " ":
-                        pos += 1
-                        col += 1
-                    elif ch == "\t":
-                        if (col // 4 + 1) * 4 - col == 1:
-                            pos += 1
-                        col += 1
+                pos, col = _after_quote_marker(line, p + 1, cc + 1)
             elif c > 0:
                 if p < n and cc - col < c:
                     break
@@ -489,16 +492,7 @@ def _scan_markdown(host: str) -> list[Block]:
                 matched += 1
                 all_matched = True
                 leaf = None
-                pos, col = p + 1, cc + 1
-                if pos < n:
-                    ch = line[pos]
-                    if ch == " ":
-                        pos += 1
-                        col += 1
-                    elif ch == "\t":
-                        if (col // 4 + 1) * 4 - col == 1:
-                            pos += 1
-                        col += 1
+                pos, col = _after_quote_marker(line, p + 1, cc + 1)
                 continue
             if ch == "`" or ch == "~" or ch == ":":
                 m = _OPEN.match(line, p) if ch != ":" else _COLON_OPEN.match(line, p)

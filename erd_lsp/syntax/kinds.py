@@ -61,6 +61,20 @@ DIRECTIVE = "DIRECTIVE"
 COMMENT = "COMMENT"
 REMOVED_SEMI = "REMOVED_SEMI"
 
+# how each keyword token is spelt (its text may carry more: `end` its trailing blanks)
+KEYWORD_SPELLING = {
+    ER_DIAGRAM: "erDiagram",
+    STYLE: "style",
+    CLASSDEF: "classDef",
+    CLASS: "class",
+    SUBGRAPH: "subgraph",
+    END: "end",
+    DIRECTION: "direction",
+    ACC_TITLE: "accTitle",
+    ACC_DESCR: "accDescr",
+    ACC_DESCR_OPEN: "accDescr",
+}
+
 CARDINALITIES = frozenset({ZERO_OR_ONE, ZERO_OR_MORE, ONE_OR_MORE, ONLY_ONE, MD_PARENT})
 REL_TYPES = frozenset({IDENTIFYING, NON_IDENTIFYING})
 ENTITY_NAMES = frozenset({ENTITY_NAME, UNICODE_TEXT, NUM, DECIMAL_NUM, ENTITY_ONE})
