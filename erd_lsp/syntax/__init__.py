@@ -12,9 +12,6 @@ from erd_lsp.syntax.tree import Parse, SyntaxError
 
 __all__ = ["parse", "Parse", "SyntaxError", "spell_entity_name"]
 
-_NAME_KINDS = None
-
-
 def spell_entity_name(name: str) -> str:
     """How to write ``name`` so that Mermaid reads it back as that entity: bare when it
     lexes as one name token, quoted otherwise (names cannot contain ``"``)."""

@@ -197,7 +197,6 @@ class Parser:
         self.ts = stream
         self.i = 0  # index into the stream
         self.subgraphs = list(depth)  # absolute source offsets of open subgraph keywords
-        self.seen_header = True
         # node building
         self.stack: list[list] = []
         self.kinds: list[str] = []
@@ -238,12 +237,6 @@ class Parser:
 
     def at(self, kinds) -> bool:
         return self.peek()[0] in kinds
-
-    def nth(self, n: int):
-        k = self._sig(self.i)
-        for _ in range(n):
-            k = self._sig(k + 1)
-        return self.ts.get(k)
 
     def _flush_trivia(self) -> None:
         ts = self.ts

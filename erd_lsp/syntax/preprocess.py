@@ -445,18 +445,6 @@ def _detect_er(cleaned: str) -> bool:
     return _DETECT_ER.match(t) is not None
 
 
-def decode_markers(s: str) -> str:
-    """Turn Mermaid's entity markers back into the source spelling ``#word;``."""
-    if "\ufb02" not in s and "\u00b6" not in s:
-        return s
-    return s.replace(MARK_OPEN_INT, "#").replace(MARK_OPEN, "#").replace(MARK_CLOSE, ";")
-
-
-def detect_other_type(cleaned_first_word: str) -> bool:
-    """True when the first word names another Mermaid diagram type."""
-    return cleaned_first_word in OTHER_DIAGRAM_KEYWORDS
-
-
 OTHER_DIAGRAM_KEYWORDS = frozenset(
     """graph flowchart flowchart-v2 flowchart-elk sequenceDiagram classDiagram classDiagram-v2
     stateDiagram stateDiagram-v2 gantt pie journey gitGraph requirementDiagram requirement

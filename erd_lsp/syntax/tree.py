@@ -138,12 +138,6 @@ def iter_tokens(item: Item) -> Iterator[Token]:
         yield item
 
 
-def item_length(item: Item) -> int:
-    if isinstance(item, Node):
-        return item.end
-    return item[2]
-
-
 def dump(parse: Parse) -> str:
     """A readable dump of the tree (for tests and debugging)."""
     out: list[str] = []
