@@ -57,6 +57,25 @@ STATEMENT_START = K.ENTITY_NAMES | {
 _LINE_END = frozenset({K.NEWLINE, K.EOF, K.END_OF_INPUT, K.CONFLICT_MARKER})
 
 
+def _gap(removed, ri: int, pos: int, stop: int, st):
+    """Trivia tokens for the source ``[pos, stop)`` that the lexer never saw: the pieces
+    preprocessing removed (with their kinds), whitespace between them. Returns the index
+    of the first removed span not yet passed."""
+    n = len(removed)
+    while pos < stop:
+        while ri < n and removed[ri].end <= pos:
+            ri += 1
+        if ri < n and removed[ri].start <= pos:
+            r = removed[ri]
+            end = min(r.end, stop)
+            yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), pos, end, None, st)
+        else:
+            end = min(removed[ri].start if ri < n else stop, stop)
+            yield (K.WHITESPACE, pos, end, None, st)
+        pos = end
+    return ri
+
+
 class TokenStream:
     """Lexer tokens mapped to source offsets, with removed source text as trivia.
 
@@ -113,19 +132,7 @@ class TokenStream:
                 b = a
             if a > prev_end:
                 # removed text (comments, directives, front matter, '\r') before this token
-                while prev_end < a:
-                    while ri < len(removed) and removed[ri].end <= prev_end:
-                        ri += 1
-                    if ri < len(removed) and removed[ri].start <= prev_end:
-                        r = removed[ri]
-                        stop = min(r.end, a)
-                        yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), prev_end, stop, None, st)
-                        prev_end = stop
-                    else:
-                        stop = removed[ri].start if ri < len(removed) else a
-                        stop = min(stop, a)
-                        yield (K.WHITESPACE, prev_end, stop, None, st)
-                        prev_end = stop
+                ri = yield from _gap(removed, ri, prev_end, a, st)
             if (kind == K.WHITESPACE or kind == K.NEWLINE) and removed:
                 while ri < len(removed) and removed[ri].end <= a:
                     ri += 1
@@ -158,18 +165,7 @@ class TokenStream:
             prev_end = b
             if kind == K.EOF or kind == K.END_OF_INPUT:
                 # anything the lexer never reached (e.g. after the appended newline)
-                end = len(pre.source)
-                while prev_end < end:
-                    while ri < len(removed) and removed[ri].end <= prev_end:
-                        ri += 1
-                    if ri < len(removed) and removed[ri].start <= prev_end:
-                        r = removed[ri]
-                        stop = min(r.end, end)
-                        yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), prev_end, stop, None, st)
-                    else:
-                        stop = removed[ri].start if ri < len(removed) else end
-                        yield (K.WHITESPACE, prev_end, stop, None, st)
-                    prev_end = stop
+                yield from _gap(removed, ri, prev_end, srclen, st)
                 return
 
     def get(self, k: int):
