@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.parser import conflict_regions
 from erd_lsp.syntax.tree import Node, Parse
 from erd_lsp.text import TextRange, units
 
@@ -547,8 +548,6 @@ def folding_ranges(doc) -> list[Fold]:
 
 
 def _unit_folds(unit, folds: set) -> None:
-    from erd_lsp.analysis.rules.e002_conflict_marker import regions
-
     parse = unit.parse
     src = parse.source
     li = unit.document.line_index
@@ -596,7 +595,10 @@ def _unit_folds(unit, folds: set) -> None:
                     end = line(max(a, b - 1))
                 folds.add((line(bbase + blk.start), end, None))
     # conflict regions: marker to marker, both included
-    for (s0, _e0), _mid, (_s1, e1) in regions(parse):
+    for (s0, _e0), _mid, closing in conflict_regions(parse):
+        if closing is None:
+            continue
+        e1 = closing[1]
         folds.add((line(s0), line(max(s0, e1 - 1)), "region"))
     pre = parse.pre
     if pre is None:

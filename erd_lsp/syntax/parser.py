@@ -1123,53 +1123,55 @@ def collect_errors(parse: Parse, items_errors: list | None = None) -> list:
         items_errors = item_errors(parse.items, parse.starts)
     parse.item_errors = items_errors
     errs = list(parse.global_errors) + [e for _i, e in items_errors]
-    if "<<<<<<<" in parse.source or "=======" in parse.source or ">>>>>>>" in parse.source or "|||||||" in parse.source:
-        errs.extend(conflict_errors(parse))
+    errs.extend(conflict_errors(parse))
     errs.sort(key=lambda e: (e.start, e.end))
     return errs
 
 
-def conflict_errors(parse: Parse) -> list:
-    """One error per Git conflict region (``<<<<<<<`` … ``>>>>>>>``)."""
-    markers = [(k, s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
-    if not markers:
-        return []
+def conflict_regions(parse: Parse) -> list:
+    """The Git conflict markers of a parse, grouped: ``(opening, middles, closing)`` marker
+    ranges for each region, ``closing`` None for an opening marker never closed, and
+    ``(marker, (), None)`` for a stray ``|||||||``/``=======``/``>>>>>>>``."""
     src = parse.source
+    if not any(m in src for m in ("<<<<<<<", "|||||||", "=======", ">>>>>>>")):
+        return []
+    markers = [(s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
     out = []
     i = 0
     while i < len(markers):
-        k, s, e = markers[i]
-        text = src[s:e]
-        if text.startswith("<<<<<<<"):
-            ours = text[7:].strip() or "ours"
+        opening = markers[i]
+        if src.startswith("<<<<<<<", opening[0]):
             j = i + 1
-            end = None
-            theirs = "theirs"
-            while j < len(markers):
-                t2 = src[markers[j][1] : markers[j][2]]
-                if t2.startswith(">>>>>>>"):
-                    end = markers[j]
-                    theirs = t2[7:].strip() or "theirs"
-                    break
-                if t2.startswith("<<<<<<<"):
-                    break
+            while j < len(markers) and not src.startswith((">>>>>>>", "<<<<<<<"), markers[j][0]):
                 j += 1
-            if end is not None:
-                out.append(
-                    SyntaxError(
-                        s,
-                        e,  # the opening marker: the region itself is folded, not underlined
-                        f"unresolved Git conflict between `{ours}` and `{theirs}`: keep one side (or both) and delete the markers",
-                        "E002",
-                    )
-                )
+            if j < len(markers) and src.startswith(">>>>>>>", markers[j][0]):
+                out.append((opening, tuple(markers[i + 1 : j]), markers[j]))
                 i = j + 1
                 continue
-            out.append(SyntaxError(s, e, f"Git conflict marker `<<<<<<<` ({ours}) without its closing `>>>>>>>`", "E002"))
+            out.append((opening, (), None))
             i += 1
             continue
-        out.append(SyntaxError(s, e, f"stray Git conflict marker `{text[:7]}`: delete it", "E002"))
+        out.append((opening, (), None))
         i += 1
+    return out
+
+
+def conflict_errors(parse: Parse) -> list:
+    """One error per Git conflict region (``<<<<<<<`` … ``>>>>>>>``), at its opening marker
+    (the region itself is folded, not underlined)."""
+    src = parse.source
+    out = []
+    for (s, e), _middles, closing in conflict_regions(parse):
+        text = src[s:e]
+        if closing is not None:
+            ours = text[7:].strip() or "ours"
+            theirs = src[closing[0] + 7 : closing[1]].strip() or "theirs"
+            msg = f"unresolved Git conflict between `{ours}` and `{theirs}`: keep one side (or both) and delete the markers"
+        elif text.startswith("<<<<<<<"):
+            msg = f"Git conflict marker `<<<<<<<` ({text[7:].strip() or 'ours'}) without its closing `>>>>>>>`"
+        else:
+            msg = f"stray Git conflict marker `{text[:7]}`: delete it"
+        out.append(SyntaxError(s, e, msg, "E002"))
     return out
 
 

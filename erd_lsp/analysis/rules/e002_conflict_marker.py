@@ -23,36 +23,12 @@ Use instead: keep one side (or both) and delete the three marker lines.
 from __future__ import annotations
 
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related, Severity
-from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.parser import conflict_regions
 from erd_lsp.text import TextEdit, TextRange
 
 CODE = "E002"
 NAME = "conflict-marker"
 SEVERITY = Severity.ERROR
-
-
-def regions(parse):
-    """Conflict regions as ``(start_marker, [middle markers], end_marker)`` token ranges."""
-    src = parse.source
-    if not any(m in src for m in ("<<<<<<<", "|||||||", "=======", ">>>>>>>")):
-        return []
-    markers = [(s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
-    out = []
-    i = 0
-    while i < len(markers):
-        s, e = markers[i]
-        if src.startswith("<<<<<<<", s):
-            j = i + 1
-            middles = []
-            while j < len(markers) and not src.startswith((">>>>>>>", "<<<<<<<"), markers[j][0]):
-                middles.append(markers[j])
-                j += 1
-            if j < len(markers) and src.startswith(">>>>>>>", markers[j][0]):
-                out.append(((s, e), middles, markers[j]))
-                i = j + 1
-                continue
-        i += 1
-    return out
 
 
 def _line_span(src, s, e):
@@ -68,7 +44,7 @@ def _line_span(src, s, e):
 def check(ctx):
     parse = ctx.parse
     src = parse.source
-    by_start = {r[0][0]: r for r in regions(parse)}
+    by_start = {r[0][0]: r for r in conflict_regions(parse) if r[2] is not None}
     for e in parse.errors:
         if e.code != CODE:
             continue
