@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Node, Parse
 from erd_lsp.text import TextRange, paused_gc
 
@@ -344,6 +345,8 @@ class _Builder:
     def entity_facts(self, node: Node, base: int):
         """What an entity statement says, with offsets relative to the statement (cached on
         the node: an unchanged statement is read once)."""
+        if node.__class__ is FastNode:
+            return _fast_entity_facts(node)
         ref = node.node(K.ENTITY_REF)
         if ref is None:
             return ()
@@ -459,6 +462,8 @@ class _Builder:
 
     def rel_facts(self, node: Node, base: int):
         """What a relationship statement says, relative to the statement (cached)."""
+        if node.__class__ is FastNode:
+            return _fast_rel_facts(node)
         if node.errors:
             names = []
             for ref in node.nodes(K.ENTITY_REF):
@@ -672,6 +677,29 @@ class _Builder:
             references=tuple(self.refs),  # collected in source order
             class_uses=tuple(self.class_uses),
         )
+
+
+def _fast_entity_facts(node: FastNode):
+    """``entity_facts`` of a statement the parser's fast path took: its text is what
+    Mermaid reads (no preprocessing applies inside it), its spans are recorded."""
+    text = node.text
+    (ns, ne), block, fattrs = node.fast
+    attrs = []
+    for a in fattrs:
+        c = a[7]
+        comment = text[c[0] + 1 : c[1] - 1] if c is not None else None
+        attrs.append((text[a[2] : a[3]], text[a[4] : a[5]], tuple(text[k0:k1] for k0, k1 in a[6]), comment or None, a))
+    return (text[ns:ne], (ns, ne), "", None, block, tuple(attrs), None, ())
+
+
+def _fast_rel_facts(node: FastNode):
+    text = node.text
+    left, lc, lck, line, lk, rc, rck, right, label = node.fast
+    lab = text[label[0] : label[1]]
+    if lab.startswith('"'):
+        lab = lab[1:-1]
+    rel = ((0, len(text)), left, right, lc, rc, line, label)
+    return ("ok", text[left[0] : left[1]], text[right[0] : right[1]], _CARD[lck], _CARD[rck], lk == K.IDENTIFYING, lab, rel, ())
 
 
 def direction_of(text: str) -> str:

@@ -11,6 +11,8 @@ import re
 from bisect import bisect_right
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.fastpath import FastNode
+from erd_lsp.syntax.fastpath import item_extent as fast_extent
 from erd_lsp.syntax.preprocess import Preprocessed
 from erd_lsp.syntax.tree import Node, Parse
 
@@ -74,12 +76,15 @@ def item_extents(parse: Parse, lo: int, hi: int) -> list:
         item, base = parse.items[i], parse.starts[i]
         ext = 0
         sig = None
-        for k, s, e in (item.tokens() if isinstance(item, Node) else (item,)):
-            x = token_extent(pre, k, base + s, base + e)
-            if x > ext:
-                ext = x
-            if sig is None and k not in _INVISIBLE:
-                sig = x
+        if item.__class__ is FastNode:
+            ext, sig = fast_extent(pre.source, base, item)
+        else:
+            for k, s, e in (item.tokens() if isinstance(item, Node) else (item,)):
+                x = token_extent(pre, k, base + s, base + e)
+                if x > ext:
+                    ext = x
+                if sig is None and k not in _INVISIBLE:
+                    sig = x
         if sig is not None and pending:
             for j in pending:
                 if sig > out[j - lo]:

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from typing import Optional
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.fastpath import run_fast
 from erd_lsp.syntax.lexer import INITIAL, BLOCK, conflict_lines, lex
 from erd_lsp.syntax.preprocess import Preprocessed, preprocess
 from erd_lsp.syntax.tree import Node, Parse, SyntaxError
@@ -1054,12 +1055,15 @@ def parse_preprocessed(pre: Preprocessed) -> Parse:
 
 
 def run_items(p: Parser, states: list, stop=None) -> bool:
-    """Parse items until the end (True) or until ``stop(p)`` says the parse has converged
-    with an earlier one (False). ``states`` gets the restart state of each new item."""
+    """Parse items until the end (True) or until ``stop(p, state, source offset)`` says
+    the parse has converged with an earlier one (False). ``states`` gets the restart
+    state of each new item. Plain statements go through the fast path (fastpath.py)."""
     while True:
+        if p.block_limit is None and not run_fast(p, states, stop):
+            return False
         n = len(p.items)
         st = _state_of(p)
-        if stop is not None and st is not None and stop(p, st):
+        if stop is not None and st is not None and stop(p, st, p.ts.get(p.i)[1]):
             return False
         more = p.parse_item()
         if len(p.items) > n:

@@ -141,8 +141,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
 
     meet = {}
 
-    def stop(p, st):
-        pos = p.ts.get(p.i)[1]
+    def stop(p, st, pos):
         if pos < ne or not p.items:
             return False
         opos = pos - delta

@@ -1,0 +1,343 @@
+"""The parser's fast path: the common statement lines, recognised a line at a time.
+
+Most of a real diagram is plain ``A ||--o{ B : label`` lines and ``NAME {`` blocks of
+``type name [PK, FK] ["comment"]`` lines. For those, the general parser's token-at-a-time
+work (a lexer match, a mapping to source offsets and node bookkeeping per token) is the
+whole cost of a parse. Here one regular expression recognises such a statement, together
+with the whitespace and newline items around it, and the statement becomes a
+:class:`FastNode`: it records only the spans the model reads and its source text, and
+builds its children (by running the general parser on that text) the first time a
+feature asks for them.
+
+The fast path is *exact*: a statement is taken only when its text is unchanged by
+Mermaid's preprocessing and every token in it is one the lexer would produce at that
+place, in the same state, with the same first-match rule (no keyword prefixes, no
+``direction`` on the line, no ``%``, ``#``, ``<``, ``~``, quotes inside names, or
+conflict markers). Anything else is left to the general parser, which resumes at
+that item. The items, restart states and extents are those of the general parser;
+``tests/test_fastpath.py`` checks it on every corpus the suite has.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.tree import Node
+
+_REMOVED_KIND = {
+    "front_matter": K.FRONT_MATTER,
+    "directive": K.DIRECTIVE,
+    "comment": K.COMMENT,
+    "whitespace": K.WHITESPACE,
+    "style_semicolon": K.REMOVED_SEMI,
+}
+
+ENABLED = True  # tests switch it off to compare with the general parser
+
+_INITIAL_STACK = ("INITIAL",)
+
+# what continues a UNICODE_TEXT token (so a name must not be followed by it)
+_NAME_CONT = "A-Za-z0-9_\\-*.\u0080-\U0010ffff"
+# a name the INITIAL lexer reads as UNICODE_TEXT: no earlier rule may match where it starts
+_NAME = (
+    r"(?!(?i:acctitle|accdescr|direction|erdiagram\b|style\b|classdef\b|class\b|subgraph\b|end\b"
+    r"|one\b|zero\b|many\b|only\b|optionally\b|to\b|[ou]\b))"
+    r"[A-Za-z_][A-Za-z0-9_\-*.]*(?![" + _NAME_CONT + r"])"
+)
+_CARD = r"\|o(?![A-Za-z0-9_])|\}o(?![A-Za-z0-9_])|\}\||\|\||o\||o\{|\|\{"
+_LINE = r"--|\.\.|\.-|-\."
+# a label: a name, a quoted name (ENTITY_NAME) or "" (WORD)
+_LABEL = _NAME + r'|"[^"%\r\n\x0b\x08\\<#~]+"|""'
+
+_STEP = re.compile(
+    r"(?P<ws>[ \t]+)?"
+    r"(?:(?P<nl>\n+)"
+    r"|(?P<l>" + _NAME + r")[ \t]*(?P<lc>" + _CARD + r")[ \t]*(?P<ln>" + _LINE + r")[ \t]*(?P<rc>" + _CARD + r")"
+    r"[ \t]*(?P<r>" + _NAME + r")[ \t]*:[ \t]*(?P<lb>" + _LABEL + r")(?=[ \t]*\n)"
+    r"|(?P<en>" + _NAME + r")(?:[ \t]*(?P<br>\{)|(?=[ \t]*\n)))",
+    re.ASCII,
+)
+
+# an attribute word (block state): not a key, no `~`, no backtick, ASCII
+_WORD = r"(?!(?i:pk|fk|uk)(?![A-Za-z0-9_]))[*A-Za-z_][A-Za-z0-9\-_\[\]().,*]*"
+_KEY = r"(?i:pk|fk|uk)(?![A-Za-z0-9_])"
+_ATTR = re.compile(
+    r"[ \t]*\n[ \t\n]*(?P<t>" + _WORD + r")[ \t]+(?P<n>" + _WORD + r")"
+    r"(?P<k>[ \t]+" + _KEY + r"(?:[ \t]*,[ \t]*" + _KEY + r")*)?"
+    r'(?:[ \t]+(?P<c>"[^"\n\r%#<~]*"))?(?=[ \t]*\n)',
+    re.ASCII,
+)
+_KEYS = re.compile(_KEY, re.ASCII)
+_BLOCK_END = re.compile(r"[ \t\n]*\}(?=[ \t]*\n)")
+_DIRECTION = re.compile(r"direction", re.IGNORECASE)
+
+_CARD_KIND = {
+    "|o": K.ZERO_OR_ONE,
+    "o|": K.ZERO_OR_ONE,
+    "||": K.ONLY_ONE,
+    "}o": K.ZERO_OR_MORE,
+    "o{": K.ZERO_OR_MORE,
+    "}|": K.ONE_OR_MORE,
+    "|{": K.ONE_OR_MORE,
+}
+
+
+class FastNode(Node):
+    """A statement taken by the fast path. ``fast`` holds its spans (relative to its
+    start): for a relationship ``(left, left card, left card kind, line, line kind,
+    right card, right card kind, right, label)``; for an entity ``(name, block or None,
+    attributes)`` with each attribute ``(start, end, type_start, type_end, name_start,
+    name_end, ((key_start, key_end), ...), (comment_start, comment_end) | None)``.
+    Its children are built on first use."""
+
+    __slots__ = ("text", "fast", "_kids")
+
+    def __init__(self, kind: str, text: str, fast: tuple) -> None:
+        self.kind = kind
+        self.text = text
+        self.fast = fast
+        self.errors = ()
+        self.unbounded = False
+        self.facts = None
+        self._kids = None
+
+    @property
+    def children(self) -> list:
+        kids = self._kids
+        if kids is None:
+            kids = self._kids = _materialize(self.kind, self.text)
+        return kids
+
+    @property
+    def start(self) -> int:
+        return 0
+
+    @property
+    def end(self) -> int:
+        return len(self.text)
+
+
+def _materialize(kind: str, text: str) -> list:
+    """The children the general parser gives this statement's text."""
+    from erd_lsp.syntax.lexer import INITIAL
+    from erd_lsp.syntax.parser import Parser, TokenStream
+    from erd_lsp.syntax.preprocess import preprocess
+
+    pre = preprocess(text)
+    p = Parser(pre, TokenStream(pre, 0, (INITIAL,), 0, frozenset()))
+    p.parse_item()
+    item = p.items[0] if p.items else None
+    if isinstance(item, Node) and item.kind == kind and not item.errors:
+        return item.children
+    # not reachable when the fast path is exact (tests/test_fastpath.py): keep the text
+    return [(K.LEX_ERROR, 0, len(text))]  # pragma: no cover
+
+
+def item_extent(src: str, base: int, node: FastNode) -> tuple[int, int]:
+    """``(extent, extent of the first significant token)`` of a fast statement, as
+    ``extents.item_extents`` computes them from its tokens: every token looks to the end
+    of its line, and no token of a fast statement looks further."""
+    n = len(src)
+    end = base + len(node.text)
+    le = src.find("\n", end)
+    le = n if le < 0 else le + 1
+    first_end = base + node.fast[0][1]
+    fe = src.find("\n", base)
+    fe = n if fe < 0 else fe + 1
+    return max(end + 1, le), max(first_end + 1, fe)
+
+
+def _block(text: str, pos: int):
+    """Attributes of a block whose ``{`` ends at ``pos``, and the end of its ``}``; None
+    when the block is not made only of plain attribute lines."""
+    attrs = []
+    match = _ATTR.match
+    while True:
+        m = match(text, pos)
+        if m is None:
+            break
+        ks = m.start("k")
+        keys = ()
+        last = m.end("n")
+        if ks >= 0:
+            keys = tuple((k.start(), k.end()) for k in _KEYS.finditer(text, ks, m.end("k")))
+            last = m.end("k")
+        cs = m.start("c")
+        comment = None
+        if cs >= 0:
+            comment = (cs, m.end("c"))
+            last = comment[1]
+        attrs.append((m.start("t"), last, m.start("t"), m.end("t"), m.start("n"), m.end("n"), keys, comment))
+        pos = m.end()
+    m = _BLOCK_END.match(text, pos)
+    if m is None:
+        return None
+    return attrs, m.end()
+
+
+def _rebase(attrs: list, base: int) -> tuple:
+    out = []
+    for a0, a1, t0, t1, n0, n1, keys, comment in attrs:
+        out.append(
+            (
+                a0 - base, a1 - base, t0 - base, t1 - base, n0 - base, n1 - base,
+                tuple((k0 - base, k1 - base) for k0, k1 in keys) if keys else (),
+                None if comment is None else (comment[0] - base, comment[1] - base),
+            )
+        )
+    return tuple(out)
+
+
+def _exact_run(pre, n: int, src_pos: int):
+    """``(shift, limit)`` of the map run that maps lexer offset ``n`` to ``src_pos``
+    character by character (``limit``: where that stops, also at a rewritten
+    character), or None."""
+    smap = pre.map
+    r = bisect_right(smap.dst, n) - 1
+    if r < 0 or smap.dlen[r] != smap.slen[r] or smap.src[r] - smap.dst[r] != src_pos - n:
+        return None
+    shift = src_pos - n
+    limit = smap.dst[r] + smap.dlen[r]
+    if pre.replaced:
+        offs = pre._replaced_offsets
+        j = bisect_left(offs, src_pos)
+        if j < len(offs):
+            limit = min(limit, offs[j] - shift)
+    return shift, limit
+
+
+def _removed_at(pre, a: int) -> list:
+    """The removed pieces that follow each other from source offset ``a`` on."""
+    removed = pre.removed
+    if not removed:
+        return []
+    i = bisect_right(pre._removed_ends, a)
+    out = []
+    while i < len(removed) and removed[i].start == a:
+        r = removed[i]
+        out.append(r)
+        a = r.end
+        i += 1
+    return out
+
+
+def run_fast(p, states: list, stop) -> bool:
+    """Take as many items as the fast path can, from the parser's next item on. Returns
+    False when ``stop`` said the parse has converged (as ``run_items`` does), else True
+    (the parser's token stream then resumes after the last item taken)."""
+    ts = p.ts
+    if ts.conflicts or not ENABLED:
+        return True
+    t = ts.get(p.i)
+    n = t[3]
+    if n is None or t[4] != _INITIAL_STACK:
+        return True
+    pre = p.pre
+    run = _exact_run(pre, n, t[1])
+    if run is None:
+        return True
+    shift, limit = run
+    text = pre.text
+    src = pre.source
+    items = p.items
+    starts = p.starts
+    sub = tuple(p.subgraphs) if p.subgraphs else ()
+    step = _STEP.match
+    last = None  # the last token taken, as the token stream would have it
+    resume = n + shift  # source offset after the last item taken
+    dir_at = -1  # no `direction` in the source before this offset
+    while True:
+        pending = ()  # removed text (comment lines, '\r') before this item
+        if n >= limit:
+            pending = _removed_at(pre, n + shift)
+            if not pending:
+                break
+            run = _exact_run(pre, n, pending[-1].end)
+            if run is None:
+                break
+            shift, limit = run
+        m = step(text, n)
+        if m is None:
+            break
+        end = m.end()
+        if m.start("br") >= 0:
+            blk = _block(text, end)
+            if blk is None:
+                break
+            attrs, end = blk
+        if end > limit:
+            break
+        # `direction` on a line changes how the lexer reads it, and how far its tokens
+        # look (extents.py, on the source): none may occur up to the end of the line
+        sle = src.find("\n", end + shift)
+        if sle < 0:
+            sle = len(src)
+        if dir_at < sle:
+            d = _DIRECTION.search(src, resume, sle + 4096)
+            dir_at = d.start() if d is not None else sle + 4096 - 8
+            if dir_at < sle:
+                break
+        # the restart state before this item, and the convergence check of a reparse
+        first = pending[0].start if pending else n + shift
+        st = (n - first, _INITIAL_STACK, sub)
+        if stop is not None and stop(p, st, first):
+            return False
+        for r in pending:
+            items.append((_REMOVED_KIND.get(r.kind, K.WHITESPACE), 0, r.end - r.start))
+            starts.append(r.start)
+            states.append(st)
+            st = None
+        ws_end = m.end("ws")
+        if ws_end >= 0:
+            items.append((K.WHITESPACE, 0, ws_end - n))
+            starts.append(n + shift)
+            states.append(st)
+            st = None
+            s0 = ws_end
+        else:
+            s0 = n
+        if m.start("nl") >= 0:
+            items.append((K.NEWLINE, 0, end - s0))
+            last = (K.NEWLINE, s0 + shift, end + shift, s0, _INITIAL_STACK)
+        elif m.start("l") >= 0:
+            lc = m.group("lc")
+            ln = m.group("ln")
+            rc = m.group("rc")
+            node = FastNode(
+                K.REL_STMT,
+                text[s0:end],
+                (
+                    (0, m.end("l") - s0),
+                    (m.start("lc") - s0, m.end("lc") - s0), _CARD_KIND[lc],
+                    (m.start("ln") - s0, m.end("ln") - s0), K.IDENTIFYING if ln == "--" else K.NON_IDENTIFYING,
+                    (m.start("rc") - s0, m.end("rc") - s0), _CARD_KIND[rc],
+                    (m.start("r") - s0, m.end("r") - s0),
+                    (m.start("lb") - s0, m.end("lb") - s0),
+                ),
+            )
+            items.append(node)
+            last = (K.UNICODE_TEXT, s0 + shift, end + shift, s0, _INITIAL_STACK)
+        else:
+            name = (0, m.end("en") - s0)
+            if m.start("br") >= 0:
+                fast = (name, (m.start("br") - s0, end - s0), _rebase(attrs, s0))
+                last = (K.BLOCK_STOP, end - 1 + shift, end + shift, end - 1, ("INITIAL", "block"))
+            else:
+                fast = (name, None, ())
+                last = (K.UNICODE_TEXT, s0 + shift, end + shift, s0, _INITIAL_STACK)
+            items.append(FastNode(K.ENTITY_STMT, text[s0:end], fast))
+        starts.append(s0 + shift)
+        states.append(st)
+        n = end
+        resume = end + shift
+    if last is not None:
+        # the stream resumes after the last item taken (the token before it is kept for
+        # the parser's "how far was consumed" question)
+        del ts.buf[p.i :]
+        ts.buf.append(last)
+        p.i = len(ts.buf)
+        ts.restart(p.i, n, _INITIAL_STACK, resume)
+        p._peek_at = -1
+    return True
