@@ -334,7 +334,8 @@ class _Builder:
             e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
             if cache[1] != base:  # the statement moved (or is new): make its attributes again
                 cache[1] = base
-                cache[2] = tuple([Attribute(name, t, n, k, c, base, rel) for t, n, k, c, rel in attrs])
+                new = tuple.__new__
+                cache[2] = tuple([new(Attribute, (name, t, n, k, c, base, rel)) for t, n, k, c, rel in attrs])
             e.attributes.extend(cache[2])
         if classes is not None:
             for v, (cs, ce) in class_uses:
@@ -680,16 +681,10 @@ class _Builder:
 
 
 def _fast_entity_facts(node: FastNode):
-    """``entity_facts`` of a statement the parser's fast path took: its text is what
-    Mermaid reads (no preprocessing applies inside it), its spans are recorded."""
-    text = node.text
-    (ns, ne), block, fattrs = node.fast
-    attrs = []
-    for a in fattrs:
-        c = a[7]
-        comment = text[c[0] + 1 : c[1] - 1] if c is not None else None
-        attrs.append((text[a[2] : a[3]], text[a[4] : a[5]], tuple(text[k0:k1] for k0, k1 in a[6]), comment or None, a))
-    return (text[ns:ne], (ns, ne), "", None, block, tuple(attrs), None, ())
+    """``entity_facts`` of a statement the parser's fast path took (it recorded the
+    values and spans the model reads)."""
+    (ns, ne), block, attrs = node.fast
+    return (node.text[ns:ne], (ns, ne), "", None, block, attrs, None, ())
 
 
 def _fast_rel_facts(node: FastNode):

@@ -88,8 +88,10 @@ class FastNode(Node):
     """A statement taken by the fast path. ``fast`` holds its spans (relative to its
     start): for a relationship ``(left, left card, left card kind, line, line kind,
     right card, right card kind, right, label)``; for an entity ``(name, block or None,
-    attributes)`` with each attribute ``(start, end, type_start, type_end, name_start,
-    name_end, ((key_start, key_end), ...), (comment_start, comment_end) | None)``.
+    attributes)`` with each attribute ``(type, name, keys, comment or None, (start, end,
+    type_start, type_end, name_start, name_end, ((key_start, key_end), ...),
+    (comment_start, comment_end) or None))``: the values as Mermaid reads them (the
+    text of a fast statement is never rewritten by preprocessing) and their spans.
     Its children are built on first use."""
 
     __slots__ = ("text", "fast", "_kids")
@@ -149,45 +151,43 @@ def item_extent(src: str, base: int, node: FastNode) -> tuple[int, int]:
     return max(end + 1, le), max(first_end + 1, fe)
 
 
-def _block(text: str, pos: int):
-    """Attributes of a block whose ``{`` ends at ``pos``, and the end of its ``}``; None
-    when the block is not made only of plain attribute lines."""
+def _block(text: str, pos: int, s0: int):
+    """Attributes of a block whose ``{`` ends at ``pos`` (in a statement starting at
+    ``s0``), and the end of its ``}``; None when the block is not made only of plain
+    attribute lines. Each attribute is ``(type, name, keys, comment or None, spans)``
+    with ``spans`` relative to ``s0`` (see :class:`FastNode`)."""
     attrs = []
     match = _ATTR.match
     while True:
         m = match(text, pos)
         if m is None:
             break
-        ks = m.start("k")
+        _, (t0, t1), (n0, n1), (k0, k1), (c0, c1) = m.regs
+        last = n1
         keys = ()
-        last = m.end("n")
-        if ks >= 0:
-            keys = tuple((k.start(), k.end()) for k in _KEYS.finditer(text, ks, m.end("k")))
-            last = m.end("k")
-        cs = m.start("c")
+        key_spans = ()
+        if k0 >= 0:
+            found = [(k.start(), k.end()) for k in _KEYS.finditer(text, k0, k1)]
+            keys = tuple([text[a:b] for a, b in found])
+            key_spans = tuple([(a - s0, b - s0) for a, b in found])
+            last = k1
         comment = None
-        if cs >= 0:
-            comment = (cs, m.end("c"))
-            last = comment[1]
-        attrs.append((m.start("t"), last, m.start("t"), m.end("t"), m.start("n"), m.end("n"), keys, comment))
+        comment_span = None
+        if c0 >= 0:
+            comment = text[c0 + 1 : c1 - 1] or None
+            comment_span = (c0 - s0, c1 - s0)
+            last = c1
+        attrs.append(
+            (
+                text[t0:t1], text[n0:n1], keys, comment,
+                (t0 - s0, last - s0, t0 - s0, t1 - s0, n0 - s0, n1 - s0, key_spans, comment_span),
+            )
+        )
         pos = m.end()
     m = _BLOCK_END.match(text, pos)
     if m is None:
         return None
-    return attrs, m.end()
-
-
-def _rebase(attrs: list, base: int) -> tuple:
-    out = []
-    for a0, a1, t0, t1, n0, n1, keys, comment in attrs:
-        out.append(
-            (
-                a0 - base, a1 - base, t0 - base, t1 - base, n0 - base, n1 - base,
-                tuple((k0 - base, k1 - base) for k0, k1 in keys) if keys else (),
-                None if comment is None else (comment[0] - base, comment[1] - base),
-            )
-        )
-    return tuple(out)
+    return tuple(attrs), m.end()
 
 
 def _exact_run(pre, n: int, src_pos: int):
@@ -261,9 +261,11 @@ def run_fast(p, states: list, stop) -> bool:
         m = step(text, n)
         if m is None:
             break
+        _, ws, nl, l, lc, ln, rc, r, lb, en, br = m.regs
         end = m.end()
-        if m.start("br") >= 0:
-            blk = _block(text, end)
+        s0 = n if ws[0] < 0 else ws[1]
+        if br[0] >= 0:
+            blk = _block(text, end, s0)
             if blk is None:
                 break
             attrs, end = blk
@@ -284,45 +286,38 @@ def run_fast(p, states: list, stop) -> bool:
         st = (n - first, _INITIAL_STACK, sub)
         if stop is not None and stop(p, st, first):
             return False
-        for r in pending:
-            items.append((_REMOVED_KIND.get(r.kind, K.WHITESPACE), 0, r.end - r.start))
-            starts.append(r.start)
+        for rm in pending:
+            items.append((_REMOVED_KIND.get(rm.kind, K.WHITESPACE), 0, rm.end - rm.start))
+            starts.append(rm.start)
             states.append(st)
             st = None
-        ws_end = m.end("ws")
-        if ws_end >= 0:
-            items.append((K.WHITESPACE, 0, ws_end - n))
+        if ws[0] >= 0:
+            items.append((K.WHITESPACE, 0, s0 - n))
             starts.append(n + shift)
             states.append(st)
             st = None
-            s0 = ws_end
-        else:
-            s0 = n
-        if m.start("nl") >= 0:
+        if nl[0] >= 0:
             items.append((K.NEWLINE, 0, end - s0))
             last = (K.NEWLINE, s0 + shift, end + shift, s0, _INITIAL_STACK)
-        elif m.start("l") >= 0:
-            lc = m.group("lc")
-            ln = m.group("ln")
-            rc = m.group("rc")
+        elif l[0] >= 0:
             node = FastNode(
                 K.REL_STMT,
                 text[s0:end],
                 (
-                    (0, m.end("l") - s0),
-                    (m.start("lc") - s0, m.end("lc") - s0), _CARD_KIND[lc],
-                    (m.start("ln") - s0, m.end("ln") - s0), K.IDENTIFYING if ln == "--" else K.NON_IDENTIFYING,
-                    (m.start("rc") - s0, m.end("rc") - s0), _CARD_KIND[rc],
-                    (m.start("r") - s0, m.end("r") - s0),
-                    (m.start("lb") - s0, m.end("lb") - s0),
+                    (0, l[1] - s0),
+                    (lc[0] - s0, lc[1] - s0), _CARD_KIND[text[lc[0] : lc[1]]],
+                    (ln[0] - s0, ln[1] - s0), K.IDENTIFYING if text[ln[0] : ln[1]] == "--" else K.NON_IDENTIFYING,
+                    (rc[0] - s0, rc[1] - s0), _CARD_KIND[text[rc[0] : rc[1]]],
+                    (r[0] - s0, r[1] - s0),
+                    (lb[0] - s0, lb[1] - s0),
                 ),
             )
             items.append(node)
             last = (K.UNICODE_TEXT, s0 + shift, end + shift, s0, _INITIAL_STACK)
         else:
-            name = (0, m.end("en") - s0)
-            if m.start("br") >= 0:
-                fast = (name, (m.start("br") - s0, end - s0), _rebase(attrs, s0))
+            name = (0, en[1] - s0)
+            if br[0] >= 0:
+                fast = (name, (br[0] - s0, end - s0), attrs)
                 last = (K.BLOCK_STOP, end - 1 + shift, end + shift, end - 1, ("INITIAL", "block"))
             else:
                 fast = (name, None, ())
