@@ -123,17 +123,19 @@ _KEYS = ("PK", "FK", "UK")
 _KEY_DOCS = {"PK": "primary key", "FK": "foreign key", "UK": "unique key"}
 
 # characters of a name (Mermaid's unquoted name class), of an attribute word, of a label word
-_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-*.\u0080-\U0010ffff]")
-_ATTR_CHAR = re.compile(r"[A-Za-z0-9\-_\[\]().,*\u00c0-\U0010ffff]")
-_IDENT_CHAR = re.compile(r"[A-Za-z0-9_\u0080-\U0010ffff]")
-_LABEL_COLUMN = re.compile(r"([A-Za-z0-9_\u0080-\U0010ffff]+)\.([A-Za-z0-9_\u0080-\U0010ffff]*)$")
-_LABEL_WORD = re.compile(r"[A-Za-z0-9_\u0080-\U0010ffff]*$")
+# (non-ASCII ranges are written as negated ASCII classes: a class up to U+10FFFF takes
+# milliseconds to compile)
+_NAME_CHAR = re.compile(r"[^\x00-\x29\x2b-\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
+_ATTR_CHAR = re.compile(r"[A-Za-z0-9\-_\[\]().,*]|[^\x00-\xbf]")
+_IDENT_CHAR = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
+_LABEL_COLUMN = re.compile(r"([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+)\.([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)$")
+_LABEL_WORD = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*$")
 _LABEL_JOIN = re.compile(
-    r"\s*([A-Za-z0-9_\u0080-\U0010ffff]+)\.([A-Za-z0-9_\u0080-\U0010ffff]+)\s*(?:=>|->|<=|<-|==|=)\s*"
-    r"([A-Za-z0-9_\u0080-\U0010ffff]+)\.([A-Za-z0-9_\u0080-\U0010ffff]+)\s*"
+    r"\s*([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+)\.([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+)\s*(?:=>|->|<=|<-|==|=)\s*"
+    r"([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+)\.([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+)\s*"
 )
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NOT_IDENT = re.compile(r"[^0-9a-z_\u0080-\U0010ffff]+")
+_NOT_IDENT = re.compile(r"[\x00-\x2f\x3a-\x5e\x60\x7b-\x7f]+")
 
 _SKIP_INSIDE = frozenset({K.COMMENT, K.DIRECTIVE, K.FRONT_MATTER, K.CONFLICT_MARKER, K.ACC_TITLE_VALUE, K.ACC_DESCR_VALUE})
 _WS = " \t\r\x0b\x0c\u00a0\ufeff"

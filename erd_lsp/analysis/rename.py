@@ -55,7 +55,7 @@ from erd_lsp.analysis.navigation import (
 from erd_lsp.model import build
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax import spell_entity_name
-from erd_lsp.syntax.lexer import BLOCK, HIGH, INITIAL, lex
+from erd_lsp.syntax.lexer import ATTR_WORD, BLOCK, INITIAL, lex
 from erd_lsp.syntax.parser import parse as parse_diagram
 from erd_lsp.syntax.tree import Node
 from erd_lsp.text import TextEdit, TextRange
@@ -172,7 +172,7 @@ def _walk(node, path):
 
 
 # --- name checks --------------------------------------------------------------------------------
-_ATTR_WORD = re.compile(r"[*A-Za-z_" + HIGH + r"][A-Za-z0-9\-_\[\]().," + HIGH + r"*]*")
+_ATTR_WORD = re.compile(ATTR_WORD)
 
 
 def _tokens(text: str, stack=(INITIAL,)) -> list[tuple[str, int, int]]:

@@ -29,7 +29,12 @@ NWS = "[^" + JS_WS + "]"
 _FOLDS = "".join(
     chr(c) for c in range(0x80, 0xC0) if len(chr(c).upper()) == 1 and ord(chr(c).upper()) >= 0xC0
 )
-HIGH = "\u00c0-\U0010ffff" + _FOLDS
+# an attribute word (the block state's second word rule); [^\x00-\xbf] is \u00c0-\U0010ffff,
+# written so because a class up to U+10FFFF takes milliseconds to compile (under
+# re.ASCII, IGNORECASE does not touch non-ASCII characters, so the two are the same)
+ATTR_WORD = (
+    r"(?:[*A-Za-z_" + _FOLDS + r"]|[^\x00-\xbf])(?:[A-Za-z0-9\-_\[\]().,*" + _FOLDS + r"]|[^\x00-\xbf])*"
+)
 
 # (regex, token kind or None for "no token", state action)
 # state action: None, ("push", state) or ("pop",)
@@ -118,7 +123,7 @@ _BLOCK = [
     # jison's leading \b is always true at the start of its remaining input
     (r"(?:PK|FK|UK)\b", K.ATTRIBUTE_KEY, None),
     (NWS + r"*~" + JS_DOT + r"*~" + NWS + r"*", K.ATTRIBUTE_WORD, None),
-    (r"[*A-Za-z_" + HIGH + r"][A-Za-z0-9\-_\[\]().," + HIGH + r"*]*", K.ATTRIBUTE_WORD, None),
+    (ATTR_WORD, K.ATTRIBUTE_WORD, None),
     (r"`", K.BACKTICK, (PUSH, BLOCK_BQ)),
     (r'"[^"]*"', K.COMMENT_STRING, None),
     (r"\}", K.BLOCK_STOP, (POP,)),
@@ -159,18 +164,28 @@ def _compile(rules):
     return re.compile("|".join(parts), re.IGNORECASE | re.ASCII), actions
 
 
-_STATES = {
-    INITIAL: _compile(_INITIAL_HEAD + _DIRECTION_RULES + _INITIAL_TAIL),
-    "INITIAL_NODIR": _compile(_INITIAL_HEAD + _INITIAL_TAIL),
-    BLOCK: _compile(_BLOCK),
-    BLOCK_BQ: _compile(_BLOCK_BQ),
-    STYLE: _compile(_STYLE),
-    ACC_TITLE: _compile(_ACC_TITLE),
-    ACC_DESCR: _compile(_ACC_DESCR),
-    ACC_DESCR_MULTI: _compile(_ACC_DESCR_MULTI),
+_RULES = {
+    INITIAL: _INITIAL_HEAD + _DIRECTION_RULES + _INITIAL_TAIL,
+    "INITIAL_NODIR": _INITIAL_HEAD + _INITIAL_TAIL,
+    BLOCK: _BLOCK,
+    BLOCK_BQ: _BLOCK_BQ,
+    STYLE: _STYLE,
+    ACC_TITLE: _ACC_TITLE,
+    ACC_DESCR: _ACC_DESCR,
+    ACC_DESCR_MULTI: _ACC_DESCR_MULTI,
 }
-# group name -> index, per state
-_GROUP_INDEX = {name: {f"r{i}": i for i in range(len(acts))} for name, (_, acts) in _STATES.items()}
+# state -> (compiled alternation, actions, group name -> rule index); compiled on first use
+# (compiling them all costs more than lexing a small diagram)
+_STATES: dict = {}
+
+
+def _state(key: str):
+    v = _STATES.get(key)
+    if v is None:
+        rx, actions = _compile(_RULES[key])
+        v = _STATES[key] = (rx, actions, {f"r{i}": i for i in range(len(actions))})
+    return v
+
 
 _LOWER_DIRECTION = "direction"
 
@@ -211,7 +226,8 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
             key = INITIAL if 0 <= next_dir < line_end else "INITIAL_NODIR"
         else:
             key = state
-        rx, actions = _STATES[key]
+        compiled = _STATES.get(key)
+        rx, actions, groups = compiled if compiled is not None else _state(key)
         if pos >= n:
             if done:
                 yield K.END_OF_INPUT, n, n, cur
@@ -229,7 +245,7 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
             yield K.LEX_ERROR, pos, end, cur
             pos = end
             continue
-        kind, action = actions[_GROUP_INDEX[key][m.lastgroup]]
+        kind, action = actions[groups[m.lastgroup]]
         end = m.end()
         before = cur
         if kind == K.EOF:
