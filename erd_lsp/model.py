@@ -14,6 +14,7 @@ It works on trees with syntax errors too (what parsed is modelled). It never rai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
@@ -33,7 +34,10 @@ class Attribute(NamedTuple):
 
     Its ranges are kept relative to the statement that holds it (``base`` is that
     statement's start) and made absolute on access, so that a model rebuilt after an edit
-    reuses what it read from unchanged statements."""
+    reuses what it read from unchanged statements. ``rel`` is ``(start, end, type_start,
+    type_end, name_start, name_end, ((key_start, key_end), ...), (comment_start,
+    comment_end) | None)`` with ``start`` relative to the statement and every other
+    offset relative to ``start`` (small numbers: Python shares their objects)."""
 
     entity: str
     type: str
@@ -41,33 +45,38 @@ class Attribute(NamedTuple):
     keys: tuple
     comment: Optional[str]
     base: int
-    # (start, end, type_start, type_end, name_start, name_end, ((ks, ke), ...), (cs, ce) | None)
     rel: tuple
 
     @property
     def range(self) -> TextRange:
         r = self.rel
-        return TextRange(self.base + r[0], self.base + r[1])
+        b = self.base + r[0]
+        return TextRange(b, b + r[1])
 
     @property
     def type_range(self) -> TextRange:
         r = self.rel
-        return TextRange(self.base + r[2], self.base + r[3])
+        b = self.base + r[0]
+        return TextRange(b + r[2], b + r[3])
 
     @property
     def name_range(self) -> TextRange:
         r = self.rel
-        return TextRange(self.base + r[4], self.base + r[5])
+        b = self.base + r[0]
+        return TextRange(b + r[4], b + r[5])
 
     @property
     def key_ranges(self) -> tuple[TextRange, ...]:
-        b = self.base
+        b = self.base + self.rel[0]
         return tuple(TextRange(b + s, b + e) for s, e in self.rel[6])
 
     @property
     def comment_range(self) -> Optional[TextRange]:
         c = self.rel[7]
-        return None if c is None else TextRange(self.base + c[0], self.base + c[1])
+        if c is None:
+            return None
+        b = self.base + self.rel[0]
+        return TextRange(b + c[0], b + c[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,13 +418,14 @@ class _Builder:
             return None
         typ = "".join(self.value(t, base) for t in ttoks)
         name = self.value(ntoks[0], base)
+        a0 = node.start
         keys = []
         key_rels = []
         kl = node.node(K.KEY_LIST)
         if kl is not None:
             for t in kl.child_tokens({K.ATTRIBUTE_KEY}):
-                keys.append(self.value(t, base))
-                key_rels.append((t[1], t[2]))
+                keys.append(intern(self.value(t, base)))
+                key_rels.append((t[1] - a0, t[2] - a0))
         comment = None
         comment_rel = None
         cn = node.node(K.ATTR_COMMENT)
@@ -423,10 +433,13 @@ class _Builder:
             ct = next(cn.child_tokens({K.COMMENT_STRING}), None)
             if ct is not None:
                 comment = self.value(ct, base).replace('"', "")
-                comment_rel = (ct[1], ct[2])
+                comment_rel = (ct[1] - a0, ct[2] - a0)
         # the type range spans the word (and '?'); backticks stay outside
-        rel = (node.start, node.end, ttoks[0][1], ttoks[-1][2], ntoks[0][1], ntoks[0][2], tuple(key_rels), comment_rel)
-        return (typ, name, tuple(keys), comment if comment else None, rel)
+        rel = (
+            a0, node.end - a0, ttoks[0][1] - a0, ttoks[-1][2] - a0, ntoks[0][1] - a0, ntoks[0][2] - a0,
+            tuple(key_rels), comment_rel,
+        )
+        return (intern(typ), intern(name), tuple(keys), comment if comment else None, rel)
 
     def rel_stmt(self, node: Node, base: int) -> None:
         facts = node.facts

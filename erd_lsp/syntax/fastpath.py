@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from sys import intern
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.tree import Node
@@ -89,10 +90,9 @@ class FastNode(Node):
     """A statement taken by the fast path. ``fast`` holds its spans (relative to its
     start): for a relationship ``(left, left card, left card kind, line, line kind,
     right card, right card kind, right, label)``; for an entity ``(name, block or None,
-    attributes)`` with each attribute ``(type, name, keys, comment or None, (start, end,
-    type_start, type_end, name_start, name_end, ((key_start, key_end), ...),
-    (comment_start, comment_end) or None))``: the values as Mermaid reads them (the
-    text of a fast statement is never rewritten by preprocessing) and their spans.
+    attributes)`` with each attribute ``(type, name, keys, comment or None, spans)``:
+    the values as Mermaid reads them (the text of a fast statement is never rewritten
+    by preprocessing) and their spans (see ``_block``).
     Its children are built on first use."""
 
     __slots__ = ("text", "fast", "_kids")
@@ -156,7 +156,8 @@ def _block(text: str, pos: int, s0: int):
     """Attributes of a block whose ``{`` ends at ``pos`` (in a statement starting at
     ``s0``), and the end of its ``}``; None when the block is not made only of plain
     attribute lines. Each attribute is ``(type, name, keys, comment or None, spans)``
-    with ``spans`` relative to ``s0`` (see :class:`FastNode`)."""
+    with ``spans`` as ``model.Attribute.rel`` has them: the start relative to ``s0``,
+    the rest relative to that start."""
     attrs = []
     match = _ATTR.match
     while True:
@@ -169,19 +170,19 @@ def _block(text: str, pos: int, s0: int):
         key_spans = ()
         if k0 >= 0:
             found = [(k.start(), k.end()) for k in _KEYS.finditer(text, k0, k1)]
-            keys = tuple([text[a:b] for a, b in found])
-            key_spans = tuple([(a - s0, b - s0) for a, b in found])
+            keys = tuple([intern(text[a:b]) for a, b in found])
+            key_spans = tuple([(a - t0, b - t0) for a, b in found])
             last = k1
         comment = None
         comment_span = None
         if c0 >= 0:
             comment = text[c0 + 1 : c1 - 1] or None
-            comment_span = (c0 - s0, c1 - s0)
+            comment_span = (c0 - t0, c1 - t0)
             last = c1
         attrs.append(
             (
-                text[t0:t1], text[n0:n1], keys, comment,
-                (t0 - s0, last - s0, t0 - s0, t1 - s0, n0 - s0, n1 - s0, key_spans, comment_span),
+                intern(text[t0:t1]), intern(text[n0:n1]), keys, comment,
+                (t0 - s0, last - t0, 0, t1 - t0, n0 - t0, n1 - t0, key_spans, comment_span),
             )
         )
         pos = m.end()
@@ -189,6 +190,16 @@ def _block(text: str, pos: int, s0: int):
     if m is None:
         return None
     return tuple(attrs), m.end()
+
+
+_TOKENS: dict = {}  # (kind, length) -> one shared whitespace or newline item
+
+
+def _token(kind: str, length: int) -> tuple:
+    t = (kind, 0, length)
+    if length < 64:
+        _TOKENS[(kind, length)] = t
+    return t
 
 
 def _exact_run(pre, n: int, src_pos: int):
@@ -249,6 +260,8 @@ def run_fast(p, states: list, stop) -> bool:
     last = None  # the last token taken, as the token stream would have it
     resume = n + shift  # source offset after the last item taken
     dir_at = -1  # no `direction` in the source before this offset
+    last_st = None
+    token = _TOKENS.get
     while True:
         pending = ()  # removed text (comment lines, '\r') before this item
         if n >= limit:
@@ -285,6 +298,10 @@ def run_fast(p, states: list, stop) -> bool:
         # the restart state before this item, and the convergence check of a reparse
         first = pending[0].start if pending else n + shift
         st = (n - first, _INITIAL_STACK, sub)
+        if st == last_st:
+            st = last_st  # one object for the many equal states
+        else:
+            last_st = st
         if stop is not None and stop(p, st, first):
             return False
         for rm in pending:
@@ -293,12 +310,12 @@ def run_fast(p, states: list, stop) -> bool:
             states.append(st)
             st = None
         if ws[0] >= 0:
-            items.append((K.WHITESPACE, 0, s0 - n))
+            items.append(token((K.WHITESPACE, s0 - n)) or _token(K.WHITESPACE, s0 - n))
             starts.append(n + shift)
             states.append(st)
             st = None
         if nl[0] >= 0:
-            items.append((K.NEWLINE, 0, end - s0))
+            items.append(token((K.NEWLINE, end - s0)) or _token(K.NEWLINE, end - s0))
             last = (K.NEWLINE, s0 + shift, end + shift, s0, _INITIAL_STACK)
         elif l[0] >= 0:
             node = FastNode(
