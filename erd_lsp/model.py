@@ -115,12 +115,13 @@ class Relationship(NamedTuple):
     left_is_subgraph: bool
     right_is_subgraph: bool
     base: int
-    # (stmt, left, right, left card, right card, line, label): (start, end) pairs
+    # (start, end) of the statement, left, right, left card, right card, line, label: 14 ints
     rel: tuple
 
     def _r(self, i: int) -> TextRange:
-        s, e = self.rel[i]
-        return TextRange(self.base + s, self.base + e)
+        b = self.base
+        r = self.rel
+        return TextRange(b + r[2 * i], b + r[2 * i + 1])
 
     @property
     def range(self) -> TextRange:
@@ -342,9 +343,17 @@ class _Builder:
         if block_rel is not None:
             e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
             if cache[1] != base:  # the statement moved (or is new): make its attributes again
-                cache[1] = base
                 new = tuple.__new__
-                cache[2] = tuple([new(Attribute, (name, t, n, k, c, base, rel)) for t, n, k, c, rel in attrs])
+                if cache[1] is None:
+                    cache[2] = tuple([new(Attribute, (name, t, n, k, c, base, rel)) for t, n, k, c, rel in attrs])
+                    # the Attribute objects are the record from now on: let the parse's
+                    # tuples go (a third of the memory a large diagram takes)
+                    cache[0] = facts[:5] + ((),) + facts[6:]
+                    if node.__class__ is FastNode:
+                        node.fast = node.fast[:2] + ((),)
+                else:
+                    cache[2] = tuple([new(Attribute, (name, a[1], a[2], a[3], a[4], base, a[6])) for a in cache[2]])
+                cache[1] = base
             e.attributes.extend(cache[2])
         if classes is not None:
             for v, (cs, ce) in class_uses:
@@ -456,8 +465,8 @@ class _Builder:
                 self.refs.append(Reference(name, r, "relationship"))
             return
         _, left, right, lc, rc, ident, label, rel, class_lists = facts
-        lr = TextRange(base + rel[1][0], base + rel[1][1])
-        rr = TextRange(base + rel[2][0], base + rel[2][1])
+        lr = TextRange(base + rel[2], base + rel[3])
+        rr = TextRange(base + rel[4], base + rel[5])
         self.add_entity(left, lr)
         self.add_entity(right, rr)
         self.refs.append(Reference(left, lr, "relationship"))
@@ -499,13 +508,8 @@ class _Builder:
         if len(sp) != 3 or lab is None:
             return ()
         rel = (
-            (node.start, node.end),
-            (lt[1], lt[2]),
-            (rt[1], rt[2]),
-            (sp[0][1], sp[0][2]),
-            (sp[2][1], sp[2][2]),
-            (sp[1][1], sp[1][2]),
-            (lab[1], lab[2]),
+            node.start, node.end, lt[1], lt[2], rt[1], rt[2], sp[0][1], sp[0][2], sp[2][1], sp[2][2],
+            sp[1][1], sp[1][2], lab[1], lab[2],
         )
         class_lists = []
         for cl in node.nodes(K.CLASS_LIST):
@@ -702,12 +706,11 @@ def _fast_entity_facts(node: FastNode):
 
 def _fast_rel_facts(node: FastNode):
     text = node.text
-    left, lc, lck, line, lk, rc, rck, right, label = node.fast
-    lab = text[label[0] : label[1]]
+    rel, lck, lk, rck = node.fast
+    lab = text[rel[12] : rel[13]]
     if lab.startswith('"'):
         lab = lab[1:-1]
-    rel = ((0, len(text)), left, right, lc, rc, line, label)
-    return ("ok", text[left[0] : left[1]], text[right[0] : right[1]], _CARD[lck], _CARD[rck], lk == K.IDENTIFYING, lab, rel, ())
+    return ("ok", text[rel[2] : rel[3]], text[rel[4] : rel[5]], _CARD[lck], _CARD[rck], lk == K.IDENTIFYING, lab, rel, ())
 
 
 def direction_of(text: str) -> str:

@@ -7,6 +7,7 @@ here, at the edge, and nowhere else.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ class LineIndex:
             while i >= 0:
                 starts.append(i + 1)
                 i = find("\n", i + 1)
-        self.line_starts = starts
+        self.line_starts = array("q", starts)  # 8 bytes a line (a list of ints takes 36)
         self._ascii = text.isascii()
 
     def edited(self, edit: "TextEdit", new_text: str) -> "LineIndex":
@@ -99,7 +100,8 @@ class LineIndex:
             i = find("\n", i + 1)
         idx = LineIndex.__new__(LineIndex)
         idx.text = new_text
-        idx.line_starts = starts[:a] + mid + [x + delta for x in starts[b:]]
+        tail = starts[b:]
+        idx.line_starts = starts[:a] + array("q", mid) + (array("q", map(delta.__add__, tail)) if delta else tail)
         idx._ascii = self._ascii and edit.new_text.isascii()
         return idx
 

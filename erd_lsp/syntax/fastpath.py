@@ -146,7 +146,7 @@ def item_extent(src: str, base: int, node: FastNode) -> tuple[int, int]:
     end = base + len(node.text)
     le = src.find("\n", end)
     le = n if le < 0 else le + 1
-    first_end = base + node.fast[0][1]
+    first_end = base + (node.fast[0][3] if node.kind == K.REL_STMT else node.fast[0][1])
     fe = src.find("\n", base)
     fe = n if fe < 0 else fe + 1
     return max(end + 1, le), max(first_end + 1, fe)
@@ -160,6 +160,7 @@ def _block(text: str, pos: int, s0: int):
     the rest relative to that start."""
     attrs = []
     match = _ATTR.match
+    shared = _SHARED.setdefault
     while True:
         m = match(text, pos)
         if m is None:
@@ -171,13 +172,16 @@ def _block(text: str, pos: int, s0: int):
         if k0 >= 0:
             found = [(k.start(), k.end()) for k in _KEYS.finditer(text, k0, k1)]
             keys = tuple([intern(text[a:b]) for a, b in found])
+            keys = shared(keys, keys)
             key_spans = tuple([(a - t0, b - t0) for a, b in found])
+            key_spans = shared(key_spans, key_spans)
             last = k1
         comment = None
         comment_span = None
         if c0 >= 0:
             comment = text[c0 + 1 : c1 - 1] or None
             comment_span = (c0 - t0, c1 - t0)
+            comment_span = shared(comment_span, comment_span)
             last = c1
         attrs.append(
             (
@@ -193,6 +197,8 @@ def _block(text: str, pos: int, s0: int):
 
 
 _TOKENS: dict = {}  # (kind, length) -> one shared whitespace or newline item
+# one object for each distinct small tuple of keys or relative spans (they repeat a lot)
+_SHARED: dict = {}
 
 
 def _token(kind: str, length: int) -> tuple:
@@ -322,12 +328,13 @@ def run_fast(p, states: list, stop) -> bool:
                 K.REL_STMT,
                 text[s0:end],
                 (
-                    (0, l[1] - s0),
-                    (lc[0] - s0, lc[1] - s0), _CARD_KIND[text[lc[0] : lc[1]]],
-                    (ln[0] - s0, ln[1] - s0), K.IDENTIFYING if text[ln[0] : ln[1]] == "--" else K.NON_IDENTIFYING,
-                    (rc[0] - s0, rc[1] - s0), _CARD_KIND[text[rc[0] : rc[1]]],
-                    (r[0] - s0, r[1] - s0),
-                    (lb[0] - s0, lb[1] - s0),
+                    (
+                        0, end - s0, 0, l[1] - s0, r[0] - s0, r[1] - s0, lc[0] - s0, lc[1] - s0,
+                        rc[0] - s0, rc[1] - s0, ln[0] - s0, ln[1] - s0, lb[0] - s0, lb[1] - s0,
+                    ),
+                    _CARD_KIND[text[lc[0] : lc[1]]],
+                    K.IDENTIFYING if text[ln[0] : ln[1]] == "--" else K.NON_IDENTIFYING,
+                    _CARD_KIND[text[rc[0] : rc[1]]],
                 ),
             )
             items.append(node)
