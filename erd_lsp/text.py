@@ -48,9 +48,14 @@ class LineIndex:
     """Converts offsets to (line, column) and back, in code points, UTF-16 or UTF-8 units.
 
     Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r`` (what LSP and Mermaid both count).
+    The line starts are kept in chunks of about ``CHUNK`` lines, each an array of offsets
+    relative to the chunk's base: an edit rewrites the chunks it touches and moves the
+    bases of the later ones, so it costs O(lines touched + chunks), not O(lines).
     """
 
-    __slots__ = ("text", "line_starts", "_ascii")
+    __slots__ = ("text", "_chunks", "_bases", "_first", "_ascii")
+
+    CHUNK = 512
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -77,48 +82,109 @@ class LineIndex:
             while i >= 0:
                 starts.append(i + 1)
                 i = find("\n", i + 1)
-        self.line_starts = array("q", starts)  # 8 bytes a line (a list of ints takes 36)
+        self._set(starts)
         self._ascii = text.isascii()
+
+    def _set(self, starts: list, chunks=(), bases=(), first_line: int = 0) -> None:
+        """Chunk ``starts`` (absolute, sorted) after the given leading chunks."""
+        chunks = list(chunks)
+        bases = list(bases)
+        size = self.CHUNK
+        for a in range(0, len(starts), size):
+            part = starts[a : a + size]
+            b = part[0]
+            chunks.append(array("q", [x - b for x in part]))
+            bases.append(b)
+        self._chunks = chunks
+        self._bases = bases
+        first = []
+        n = 0
+        for c in chunks:
+            first.append(n)
+            n += len(c)
+        self._first = first
+
+    @property
+    def line_starts(self) -> list:
+        """Every line's start offset (a fresh list: O(lines); queries use ``line_start``)."""
+        out = []
+        for b, c in zip(self._bases, self._chunks):
+            out.extend(b + x for x in c)
+        return out
+
+    def line_start(self, line: int) -> int:
+        """Start offset of the 0-based ``line`` (which must exist)."""
+        c = bisect_right(self._first, line) - 1
+        return self._bases[c] + self._chunks[c][line - self._first[c]]
 
     def edited(self, edit: "TextEdit", new_text: str) -> "LineIndex":
         """The index of ``new_text``, which is this index's text with ``edit`` applied:
-        only the lines the edit touches are scanned again (needs '\n' line endings
+        only the lines the edit touches are scanned again (needs '\\n' line endings
         around the edit; otherwise the whole text is scanned)."""
         s, e = edit.range.start, edit.range.end
         text = self.text
         if "\r" in edit.new_text or "\r" in text[max(0, s - 1) : e + 1]:
             return LineIndex(new_text)
-        starts = self.line_starts
-        a = bisect_right(starts, s)  # lines starting at or before s stay
-        b = bisect_right(starts, e)  # lines starting after e move
+        bases = self._bases
+        chunks = self._chunks
+        # the chunks holding the lines that start in (s, e], and the one before
+        ca = max(0, bisect_right(bases, s) - 1)
+        cb = max(ca, bisect_right(bases, e) - 1)
         delta = len(edit.new_text) - (e - s)
+        region = []
+        for c in range(ca, cb + 1):
+            b = bases[c]
+            region.extend(b + x for x in chunks[c])
+        a = bisect_right(region, s)  # lines starting at or before s stay
+        b2 = bisect_right(region, e)  # lines starting after e move
         mid = []
         find = edit.new_text.find
         i = find("\n")
         while i >= 0:
             mid.append(s + i + 1)
             i = find("\n", i + 1)
+        region = region[:a] + mid + [x + delta for x in region[b2:]]
         idx = LineIndex.__new__(LineIndex)
         idx.text = new_text
-        tail = starts[b:]
-        idx.line_starts = starts[:a] + array("q", mid) + (array("q", map(delta.__add__, tail)) if delta else tail)
         idx._ascii = self._ascii and edit.new_text.isascii()
+        if len(region) > 2 * self.CHUNK or cb - ca > 1 or not region:
+            idx._set(region, chunks[:ca], bases[:ca])
+            tail_chunks = chunks[cb + 1 :]
+            tail_bases = [x + delta for x in bases[cb + 1 :]]
+        else:
+            idx._chunks = chunks[:ca]
+            idx._bases = bases[:ca]
+            b = region[0]
+            idx._chunks.append(array("q", [x - b for x in region]))
+            idx._bases.append(b)
+            tail_chunks = chunks[cb + 1 :]
+            tail_bases = [x + delta for x in bases[cb + 1 :]] if delta else bases[cb + 1 :]
+        idx._chunks = idx._chunks + tail_chunks
+        idx._bases = idx._bases + tail_bases
+        first = self._first[:ca]
+        n = first[-1] + len(chunks[ca - 1]) if ca else 0
+        for c in idx._chunks[ca:]:
+            first.append(n)
+            n += len(c)
+        idx._first = first
         return idx
 
     @property
     def line_count(self) -> int:
-        return len(self.line_starts)
+        return self._first[-1] + len(self._chunks[-1])
 
     def line_of(self, offset: int) -> int:
         """0-based line containing ``offset`` (clamped to the text)."""
         offset = max(0, min(offset, len(self.text)))
-        return bisect_right(self.line_starts, offset) - 1
+        c = bisect_right(self._bases, offset) - 1
+        return self._first[c] + bisect_right(self._chunks[c], offset - self._bases[c]) - 1
 
     def line_range(self, line: int, *, with_eol: bool = False) -> TextRange:
         """The range of a 0-based line, without its line ending unless asked."""
-        line = max(0, min(line, len(self.line_starts) - 1))
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
+        count = self.line_count
+        line = max(0, min(line, count - 1))
+        start = self.line_start(line)
+        end = self.line_start(line + 1) if line + 1 < count else len(self.text)
         if not with_eol:
             while end > start and self.text[end - 1] in "\r\n":
                 end -= 1
@@ -127,8 +193,8 @@ class LineIndex:
     def line_col(self, offset: int) -> tuple[int, int]:
         """0-based (line, column) in code points."""
         offset = max(0, min(offset, len(self.text)))
-        line = bisect_right(self.line_starts, offset) - 1
-        return line, offset - self.line_starts[line]
+        line = self.line_of(offset)
+        return line, offset - self.line_start(line)
 
     def position(self, offset: int, encoding: str = "utf-16") -> tuple[int, int]:
         """0-based (line, character) with the character counted in ``encoding`` units
@@ -136,7 +202,7 @@ class LineIndex:
         line, col = self.line_col(offset)
         if self._ascii or encoding == "utf-32" or col == 0:
             return line, col
-        start = self.line_starts[line]
+        start = offset - col
         return line, units(self.text[start : start + col], encoding)
 
     def offset(self, line: int, character: int, encoding: str = "utf-16") -> int:
@@ -144,7 +210,7 @@ class LineIndex:
         to the end of the line (as LSP asks) or of the text."""
         if line < 0:
             return 0
-        if line >= len(self.line_starts):
+        if line >= self.line_count:
             return len(self.text)
         rng = self.line_range(line)
         if character <= 0:

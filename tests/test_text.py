@@ -38,3 +38,28 @@ def test_edited_index_equals_a_fresh_one():
         for off in range(0, len(t2) + 1, 3):
             assert li2.position(off, "utf-16") == ref.position(off, "utf-16")
         t, li = t2, li2
+
+
+def test_chunked_index_stays_exact_over_many_edits(monkeypatch):
+    """With tiny chunks, edits split, merge and shift chunks: every query must still
+    agree with a flat list of line starts."""
+    monkeypatch.setattr(LineIndex, "CHUNK", 4)
+    rng = random.Random(11)
+    t = "".join(rng.choice(["a", "bb", "\n", "\n\n", "ccc\n"]) for _ in range(120))
+    li = LineIndex(t)
+    for _ in range(1500):
+        a = rng.randint(0, len(t))
+        b = min(len(t), a + rng.choice([0, 1, 3, 10, 40]))
+        new = rng.choice(["", "x", "\n", "\n\n", "q\nr\ns\nt\nu\n", "\n" * 13, "é"])
+        t2 = t[:a] + new + t[b:]
+        li2 = li.edited(TextEdit(TextRange(a, b), new), t2)
+        flat = [0] + [i + 1 for i, ch in enumerate(t2) if ch == "\n"]
+        assert li2.line_starts == flat
+        assert li2.line_count == len(flat)
+        for line in range(len(flat)):
+            assert li2.line_start(line) == flat[line]
+        for off in range(0, len(t2) + 1, 5):
+            line = max(i for i, x in enumerate(flat) if x <= off)
+            assert li2.line_of(off) == line
+            assert li2.line_col(off) == (line, off - flat[line])
+        t, li = t2, li2

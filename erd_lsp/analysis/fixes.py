@@ -121,7 +121,7 @@ def _structure(doc) -> tuple:
     for b in doc.blocks:
         parts.append(doc.text[pos : b.content_start])
         if b.closed and b.end > b.content_start:
-            pos = index.line_starts[index.line_of(b.end - 1)]
+            pos = index.line_start(index.line_of(b.end - 1))
         else:
             pos = len(doc.text)
         parts.append((b.info, b.closed))
@@ -146,7 +146,7 @@ def _in_containers(doc, d: Diagnostic) -> Diagnostic:
                 if at is not None:
                     src = unit.source
                     line_start = max(src.rfind("\n", 0, at), src.rfind("\r", 0, at)) + 1
-                    host_line = index.line_starts[index.line_of(e.range.start)]
+                    host_line = index.line_start(index.line_of(e.range.start))
                     prefix = doc.text[host_line : unit.to_host_offset(line_start)]
                     if prefix:
                         lines = text.replace("\r\n", "\n").split("\n")

@@ -607,7 +607,7 @@ def _prefix(doc, host_offset: int) -> str:
     """The container prefix of a host line: what precedes ``host_offset`` on its line."""
     index = doc.line_index
     line = index.line_of(host_offset)
-    return doc.text[index.line_starts[line] : host_offset]
+    return doc.text[index.line_start(line) : host_offset]
 
 
 def _unit_format(doc, unit) -> DiagramFormat:

@@ -188,6 +188,7 @@ def _state(key: str):
 
 
 _LOWER_DIRECTION = "direction"
+_DIRECTION_WORD = re.compile(_LOWER_DIRECTION, re.IGNORECASE | re.ASCII)
 
 
 def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts: frozenset[int] | None = None) -> Iterator[tuple[str, int, int, tuple[str, ...]]]:
@@ -201,8 +202,8 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
     n = len(text)
     stack = list(stack)
     cur = tuple(stack)  # the stack as a tuple, rebuilt only when it changes
-    lowered = None
-    next_dir = -2  # offset of the next "direction" at or after pos, -1 if none
+    next_dir = -1  # offset of the next "direction" at or after pos, if known
+    dir_clear = -1  # no "direction" starts before this offset (searched in windows)
     line_end = -1
     conflicts = conflicts or frozenset()
     done = False
@@ -219,11 +220,14 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
                 line_end = text.find("\n", pos)
                 if line_end < 0:
                     line_end = n
-            if next_dir != -1 and next_dir < pos:
-                if lowered is None:
-                    lowered = text.lower()
-                next_dir = lowered.find(_LOWER_DIRECTION, pos)
-            key = INITIAL if 0 <= next_dir < line_end else "INITIAL_NODIR"
+            if next_dir < pos and pos >= dir_clear:
+                # the direction rules can match only on a line with "direction" on it
+                d = _DIRECTION_WORD.search(text, pos, pos + 65536)
+                if d is not None:
+                    next_dir = d.start()
+                else:
+                    dir_clear = pos + 65536 - len(_LOWER_DIRECTION)
+            key = INITIAL if pos <= next_dir < line_end else "INITIAL_NODIR"
         else:
             key = state
         compiled = _STATES.get(key)

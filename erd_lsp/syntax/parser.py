@@ -1047,7 +1047,7 @@ def parse_preprocessed(pre: Preprocessed) -> Parse:
     while len(states) < len(p.items):
         states.append(None)
     run_items(p, states)
-    result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states)
+    result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states, conflicts=conflicts)
     result.final_subgraphs = tuple(p.subgraphs)
     result.global_errors = finish_errors(p.subgraphs, pre)
     result.errors = collect_errors(result)
@@ -1137,7 +1137,7 @@ def conflict_regions(parse: Parse) -> list:
     ranges for each region, ``closing`` None for an opening marker never closed, and
     ``(marker, (), None)`` for a stray ``|||||||``/``=======``/``>>>>>>>``."""
     src = parse.source
-    if not any(m in src for m in ("<<<<<<<", "|||||||", "=======", ">>>>>>>")):
+    if not parse.conflicts:
         return []
     markers = [(s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
     out = []

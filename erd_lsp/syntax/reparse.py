@@ -21,7 +21,7 @@ test suite checks this on random edit sequences.
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from erd_lsp.syntax.extents import item_extents
 from erd_lsp.syntax.lexer import conflict_lines
@@ -116,8 +116,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
     opre = old.pre
 
     # 2. the first item whose parse depended on the edited text
-    # the prefix maximum of the extents is sorted: bisect it
-    r = bisect_left(list(accumulate(old.extents, max)), s)
+    r = _first_reaching(old, s)
     # back to an item with a restart state that lexes from before the edit
     starts0 = old.starts
     while r > 0 and (r >= len(old.states) or old.states[r] is None or starts0[r] + old.states[r][0] > onorm_s):
@@ -130,7 +129,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
         return None
 
     # 3. parse from there until we meet the old parse again
-    conflicts = conflict_lines(pre.text)
+    conflicts = _conflicts(old, pre, onorm_s, nnorm_e)
     stream = TokenStream(pre, src_pos + norm_off, stack, src_pos, conflicts)
     p = Parser(pre, stream, subgraphs)
     old_states = old.states
@@ -180,19 +179,19 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
     else:
         j = meet["j"]
         items = old.items[:r] + new_items + old.items[j:]
-        starts = old.starts[:r] + new_starts + [x + delta for x in old.starts[j:]]
+        starts = old.starts[:r] + new_starts + (list(map(delta.__add__, old.starts[j:])) if delta else old.starts[j:])
         tail = old.states[j:]
         if shift or old.final_subgraphs or any(st is not None and st[2] for st in tail[:1]) or _has_subgraphs(old):
             tail = [None if st is None else (st[0] + shift, st[1], shift_sub(st[2])) for st in tail]
         all_states = old.states[:r] + states + tail
         final_sub = shift_sub(old.final_subgraphs)
-        tail_ext = [x + delta for x in old.extents[j:]]
+        tail_ext = list(map(delta.__add__, old.extents[j:])) if delta else old.extents[j:]
         moved = r + len(new_items) - j
         tail_errors = [
             (i + moved, SyntaxError(e2.start + delta, e2.end + delta, e2.message, e2.code))
             for i, e2 in old_errs[bisect_left([i for i, _e in old_errs], j) :]
         ] if old_errs else []
-    result = Parse(source=pre.source, items=items, starts=starts, pre=pre, states=all_states)
+    result = Parse(source=pre.source, items=items, starts=starts, pre=pre, states=all_states, conflicts=conflicts)
     head_ext = old.extents[:r]
     mid = item_extents(result, r, r + len(new_items))
     result.extents = head_ext + mid + tail_ext
@@ -201,6 +200,34 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
     result.errors = collect_errors(result, head_errors + mid_errors + tail_errors)
     result._subgraph_states = _has_subgraphs(old) or any(st is not None and st[2] for st in states)
     return result
+
+
+def _first_reaching(old: Parse, s: int) -> int:
+    """The first item whose extent reaches ``s``. Extents are local but for a few items
+    that looked far ahead (an unclosed block or quote): look near ``s`` first, and bisect
+    the prefix maximum of all extents only when an earlier item reaches that far."""
+    ext = old.extents
+    i0 = max(0, bisect_left(old.starts, s) - 64)
+    if i0 == 0 or max(islice(ext, 0, i0)) >= s:
+        return bisect_left(list(accumulate(ext, max)), s)
+    for i in range(i0, len(ext)):
+        if ext[i] >= s:
+            return i
+    return len(ext)
+
+
+def _conflicts(old: Parse, pre, nnorm_s: int, nnorm_e: int) -> frozenset:
+    """The conflict marker lines of the new lexer text. When the old text had none, a
+    marker can only be on a line the edit touched: only those lines are scanned."""
+    text = pre.text
+    if old.conflicts:
+        return conflict_lines(text)
+    ls = text.rfind("\n", 0, nnorm_s) + 1
+    le = text.find("\n", nnorm_e)
+    le = len(text) if le < 0 else le
+    if not conflict_lines(text[ls:le]):
+        return frozenset()
+    return conflict_lines(text)
 
 
 def _plain_map(pre) -> bool:

@@ -98,6 +98,7 @@ class Parse:
     _extents: Optional[list] = None  # per item: how far its parse looked (lazy)
     final_subgraphs: tuple = ()  # subgraphs still open at the end
     item_errors: list = field(default_factory=list)  # errors inside items, absolute, in item order
+    conflicts: frozenset = frozenset()  # lexer-text offsets of Git conflict marker lines
 
     @property
     def extents(self) -> list:
