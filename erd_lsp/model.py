@@ -739,6 +739,31 @@ def _collapse_newlines(text: str) -> str:
     return re.sub(r"\n\s+", "\n", text)
 
 
+def entity_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
+    """What an entity statement says besides its attributes: ``(name, alias, has a
+    block, classes)``, or None. Without ``parse`` only cached facts are read."""
+    cache = node.facts
+    if cache is None:
+        if parse is None:
+            return None
+        cache = node.facts = [_Builder(parse).entity_facts(node, base), None, ()]
+    facts = cache[0]
+    if not facts:
+        return None
+    name, _span, alias, _alias_rel, block_rel, _attrs, classes, _uses = facts
+    return (name, alias, block_rel is not None, None if classes is None else tuple(classes))
+
+
+def partial(parse: Parse, statements: list) -> Diagram:
+    """The model of just these entity statements (``(node, start)``, in source order):
+    what rules of scope ``"entity"`` need about the entities they declare."""
+    with paused_gc():
+        b = _Builder(parse)
+        for node, base in statements:
+            b.entity_stmt(node, base)
+        return b.finish()
+
+
 def build(parse: Parse) -> Diagram:
     """The model of a parsed diagram."""
     with paused_gc():

@@ -96,10 +96,17 @@ class DiagramUnit:
 
 
 class _RuleContext:
-    def __init__(self, unit: DiagramUnit) -> None:
+    def __init__(self, unit: DiagramUnit, diagram: Optional[Diagram] = None) -> None:
         self.unit = unit
         self.parse = unit.parse
-        self.diagram = unit.diagram
+        self._diagram = diagram
+
+    @property
+    def diagram(self) -> Diagram:
+        """The model (built on first use: rules of scope "syntax" never need it)."""
+        if self._diagram is None:
+            self._diagram = self.unit.diagram
+        return self._diagram
 
     def line_of(self, offset: int) -> int:
         return self.unit.line_of(offset)
@@ -152,8 +159,19 @@ class Document:
         if self.kind == "mermaid" and len(old_units) == 1 and old_units[0].block.map.is_identity:
             blocks = doc.blocks
             if len(blocks) == 1 and blocks[0].map.is_identity and _is_er_candidate(blocks[0], doc.kind):
-                p = reparse(old_units[0].parse, edit)
-                doc.__dict__["units"] = [DiagramUnit(doc, 0, blocks[0], p)]
+                old = old_units[0]
+                p = reparse(old.parse, edit)
+                unit = DiagramUnit(doc, 0, blocks[0], p)
+                findings = old.__dict__.get("_findings")
+                if findings and getattr(p, "window", None) is not None:
+                    from erd_lsp.analysis.incremental import Previous
+
+                    # what the next diagnostics can start from (not the old unit itself:
+                    # it would keep the old text and model alive)
+                    s, e = edit.range.start, edit.range.end
+                    lines = "\n" in edit.new_text or "\n" in self.text[s:e]
+                    unit._prev = Previous(findings, self.entity_index(old), edit, p.window, old.parse.items, lines)
+                doc.__dict__["units"] = [unit]
                 return doc
             return doc
         cache = {(u.block.text, u.block.browser_trim): u.parse for u in old_units}
@@ -223,21 +241,53 @@ class Document:
         return out
 
     def unit_diagnostics(self, unit: DiagramUnit, settings: Settings = DEFAULT_SETTINGS) -> list[Diagnostic]:
-        ctx = _RuleContext(unit)
-        out = []
-        for rule in RULES:
-            if not settings.enabled(rule.CODE):
-                continue
-            sev = settings.severity_of(rule.CODE, rule.SEVERITY)
-            try:
-                found = list(rule.check(ctx))
-            except Exception as e:  # a rule bug must not take the document down
-                found = [Diagnostic("E000", f"internal error in rule {rule.CODE}: {e!r}", TextRange(0, 0), Severity.ERROR)]
-            for d in found:
-                if sev != d.severity:
-                    d = Diagnostic(d.code, d.message, d.range, sev, d.related, d.fixes, d.tags)
-                out.append(d.with_map(unit.to_host, unit.index))
-        return out
+        """The rules' findings on one diagram (host ranges, before suppressions): derived
+        from the previous version's after an edit that changed only attributes
+        (analysis/incremental.py), else every enabled rule run on the model."""
+        findings = unit.__dict__.setdefault("_findings", {})
+        found = findings.get(settings)
+        if found is not None:
+            return list(found)
+        rules = [r for r in RULES if settings.enabled(r.CODE)]
+        prev = unit.__dict__.pop("_prev", None)
+        result = None
+        if prev is not None:
+            from erd_lsp.analysis import incremental
+
+            result = incremental.update(prev, unit, settings, rules, lambda rule, u, d: _run_rule(rule, u, settings, d))
+        if result is not None:
+            found, unit._entity_index = result
+        else:
+            found = []
+            for rule in rules:
+                found.extend(_run_rule(rule, unit, settings, None))
+        findings[settings] = found
+        return list(found)
+
+    def entity_index(self, unit: DiagramUnit) -> Optional[dict]:
+        """Entity name -> entity statements of a diagram whose model has been built."""
+        index = unit.__dict__.get("_entity_index")
+        if index is None and "diagram" in unit.__dict__:
+            from erd_lsp.analysis.incremental import entity_index
+
+            index = unit._entity_index = entity_index(unit.parse)
+        return index
+
+
+def _run_rule(rule, unit: DiagramUnit, settings: Settings, diagram: Optional[Diagram]) -> list[Diagnostic]:
+    """One rule's findings on a diagram (on ``diagram`` when given: a partial model),
+    with the configured severity, in host ranges. A rule that raises reports it."""
+    sev = settings.severity_of(rule.CODE, rule.SEVERITY)
+    try:
+        found = list(rule.check(_RuleContext(unit, diagram)))
+    except Exception as e:  # a rule bug must not take the document down
+        found = [Diagnostic("E000", f"internal error in rule {rule.CODE}: {e!r}", TextRange(0, 0), Severity.ERROR)]
+    out = []
+    for d in found:
+        if sev != d.severity:
+            d = Diagnostic(d.code, d.message, d.range, sev, d.related, d.fixes, d.tags, d.diagram, d.subject)
+        out.append(d.with_map(unit.to_host, unit.index))
+    return out
 
 
 def _is_er_candidate(b: Block, kind: str) -> bool:

@@ -46,6 +46,7 @@ class Diagnostic:
     fixes: tuple[Fix, ...] = ()
     tags: tuple[str, ...] = ()  # "unnecessary", "deprecated"
     diagram: int = 0  # index of the diagram in its document
+    subject: str = ""  # the entity a finding of an entity-scoped rule is about
 
     def with_map(self, f, diagram: int) -> "Diagnostic":
         """The same diagnostic with every range passed through ``f`` (diagram -> host)."""
@@ -60,4 +61,5 @@ class Diagnostic:
             ),
             tags=self.tags,
             diagram=diagram,
+            subject=self.subject,
         )

@@ -192,6 +192,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
             for i, e2 in old_errs[bisect_left([i for i, _e in old_errs], j) :]
         ] if old_errs else []
     result = Parse(source=pre.source, items=items, starts=starts, pre=pre, states=all_states, conflicts=conflicts)
+    result.window = (r, r + len(new_items), len(old.items) if finished else meet["j"])
     head_ext = old.extents[:r]
     mid = item_extents(result, r, r + len(new_items))
     result.extents = head_ext + mid + tail_ext

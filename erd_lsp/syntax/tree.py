@@ -99,6 +99,9 @@ class Parse:
     final_subgraphs: tuple = ()  # subgraphs still open at the end
     item_errors: list = field(default_factory=list)  # errors inside items, absolute, in item order
     conflicts: frozenset = frozenset()  # lexer-text offsets of Git conflict marker lines
+    # after an incremental reparse: (first new item, end of the new items, end of the old
+    # items they replaced); the items before and after are the old parse's
+    window: Optional[tuple] = None
 
     @property
     def extents(self) -> list:

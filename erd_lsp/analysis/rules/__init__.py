@@ -4,6 +4,15 @@ Each rule module has ``CODE``, ``NAME`` (kebab-case, naming the flagged pattern)
 ``SEVERITY``, a docstring that is its documentation (hover, ``erd-lsp rule CODE``, the
 README's table), and ``check(ctx) -> Iterable[Diagnostic]``, a pure function of the
 diagram's parse and model that never raises.
+
+``SCOPE`` says what a rule's findings depend on, which lets an edit inside an attribute
+block be checked without rebuilding the model (``analysis/incremental.py``):
+``"syntax"``: the parse only (run again after every edit); ``"entity"``: for each entity,
+only that entity's own statements (its findings carry the entity as ``subject``; after an
+edit the rule runs on a model of just the edited entities); ``"diagram"``: the whole
+model but attributes (its findings are kept, moved, after an edit that changes only
+attributes). A finding's message may name the line of a position only if the finding
+carries that position (range, related information or a fix).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from erd_lsp.text import TextRange
 CODE = "E001"
 NAME = "syntax-error"
 SEVERITY = Severity.ERROR
+SCOPE = "syntax"  # reads only the parse
 
 
 def check(ctx):

@@ -29,6 +29,7 @@ from erd_lsp.text import TextEdit, TextRange
 CODE = "E002"
 NAME = "conflict-marker"
 SEVERITY = Severity.ERROR
+SCOPE = "syntax"  # reads only the parse
 
 
 def _line_span(src, s, e):

@@ -36,6 +36,7 @@ from erd_lsp.text import TextEdit, TextRange
 CODE = "W101"
 NAME = "undeclared-entity"
 SEVERITY = Severity.WARNING
+SCOPE = "diagram"  # reads the whole model
 
 
 def closest(name: str, candidates: list[str]) -> str | None:

@@ -36,6 +36,7 @@ from erd_lsp.text import TextEdit, TextRange
 CODE = "W102"
 NAME = "duplicate-attribute"
 SEVERITY = Severity.WARNING
+SCOPE = "entity"  # its findings about an entity depend only on that entity's statements
 
 
 def check(ctx):
@@ -55,6 +56,7 @@ def check(ctx):
                 SEVERITY,
                 related=(Related(prev.name_range, f"`{a.name}` first defined here"),),
                 fixes=(Fix(f"Remove this `{a.name}`", (TextEdit(_line_of(src, a.range), ""),)),),
+                subject=entity.name,
             )
 
 

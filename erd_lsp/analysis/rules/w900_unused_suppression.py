@@ -44,6 +44,7 @@ from erd_lsp.analysis.diagnostics import Severity
 CODE = "W900"
 NAME = "unused-suppression"
 SEVERITY = Severity.WARNING
+SCOPE = "syntax"  # its findings come from apply_suppressions, after the other rules
 
 
 def check(ctx):

@@ -1,0 +1,193 @@
+"""Diagnostics after an edit without rebuilding the model.
+
+A keystroke inside an attribute block changes what one entity statement says about its
+attributes and nothing else the rules read. When the reparse's window (the items it
+replaced) holds only entity statements whose identity (name, alias, classes, whether
+they have a block) is unchanged, plus trivia and error items:
+
+* rules of scope ``"syntax"`` (E001, E002) run again on the new parse (they read only it);
+* rules of scope ``"entity"`` (W102) run again on a model of just the edited entities'
+  statements, and their old findings about those entities are dropped;
+* every other finding is the old one, moved by the edit's length change (when the
+  edit adds or removes a line break, only findings wholly before it are kept: messages
+  may name lines, of positions the finding carries in its range, related information
+  or fixes).
+
+Anything else (another statement kind in the window, a renamed entity, a finding that
+touches the replaced text, a ``\\r`` in the edit) returns None and the caller runs every
+rule on the full model. ``tests/test_incremental.py`` checks the result against a full
+run after random edits.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related
+from erd_lsp.model import entity_identity, partial
+from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.tree import Node
+from erd_lsp.text import TextEdit, TextRange
+
+_NEUTRAL = frozenset({K.ERROR, K.CONFLICT})
+
+
+def entity_index(parse) -> dict:
+    """Entity name -> its entity statements (nodes), in order. The model has been built,
+    so every statement's facts are cached."""
+    out: dict = {}
+    for item in parse.items:
+        if item.__class__ is not tuple and item.kind == K.ENTITY_STMT:
+            facts = item.facts
+            if facts is not None and facts[0]:
+                out.setdefault(facts[0][0], []).append(item)
+    return out
+
+
+class Previous:
+    """What a new diagram version keeps of the one it was edited from: its findings per
+    settings, its entity index, and where the edit and the reparse window were."""
+
+    __slots__ = ("findings", "index", "edit", "window", "old_items", "lines_changed")
+
+    def __init__(self, findings: dict, index: Optional[dict], edit: TextEdit, window, old_items, lines_changed: bool) -> None:
+        self.findings = findings
+        self.index = index
+        self.edit = edit
+        self.window = window
+        self.old_items = old_items
+        self.lines_changed = lines_changed  # the edit added or removed a line break
+
+
+def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[list, dict]]:
+    """``(findings, entity index)`` of ``unit`` derived from ``prev``, or None."""
+    old = prev.findings.get(settings)
+    if old is None or prev.index is None or prev.window is None:
+        return None
+    edit = prev.edit
+    if "\r" in edit.new_text:
+        return None
+    parse = unit.parse
+    r, new_end, old_end = prev.window
+    old_window = prev.old_items[r:old_end]
+    new_window = parse.items[r:new_end]
+    new_starts = parse.starts[r:new_end]
+    # the statements of both windows must match one for one, names and all
+    olds = _statements(old_window, None, None)
+    news = _statements(new_window, new_starts, parse)
+    if olds is None or news is None or len(olds) != len(news):
+        return None
+    for (_, oi, _), (_, ni, _) in zip(olds, news):
+        if oi != ni:
+            return None
+    changed = {ident[0] for _, ident, _ in news}
+    # the new index: the edited entities' statements, old nodes replaced by new ones
+    swap = {id(o): n for (o, _, _), (n, _, _) in zip(olds, news)}
+    index = dict(prev.index)
+    for name in changed:
+        index[name] = [swap.get(id(node), node) for node in prev.index.get(name, ())]
+    s, e = edit.range.start, edit.range.end
+    delta = len(edit.new_text) - (e - s)
+    syntax = {rule.CODE for rule in rules if getattr(rule, "SCOPE", "diagram") == "syntax"}
+    per_entity = [rule for rule in rules if getattr(rule, "SCOPE", "diagram") == "entity"]
+    entity_codes = {rule.CODE for rule in per_entity}
+    out = []
+    for d in old:
+        if d.code in syntax or (d.code in entity_codes and d.subject in changed):
+            continue
+        if prev.lines_changed and _reaches(d, s):
+            # its message may name the line of a position after the edit (W102 names the
+            # first definition's): only findings wholly before the edit are kept as they are
+            return None
+        moved = _moved(d, s, e, delta)
+        if moved is None:
+            return None
+        out.append(moved)
+    out.extend(run_rule(rule, unit, None) for rule in rules if rule.CODE in syntax)
+    if per_entity and changed:
+        where = {id(n): b for n, _, b in news}
+        statements = []
+        for name in sorted(changed):
+            for node in index[name]:
+                base = where.get(id(node))
+                if base is None:
+                    base = parse.starts[parse.items.index(node)]
+                statements.append((node, base))
+        statements.sort(key=lambda x: x[1])
+        mini = partial(parse, statements)
+        out.extend(run_rule(rule, unit, mini) for rule in per_entity)
+    flat = []
+    for found in out:
+        if isinstance(found, list):
+            flat.extend(found)
+        else:
+            flat.append(found)
+    return flat, index
+
+
+def _statements(items, starts, parse):
+    """``(node, identity, start)`` of the entity statements among ``items``; None when
+    another statement kind is among them."""
+    out = []
+    for i, item in enumerate(items):
+        if item.__class__ is tuple:
+            continue
+        kind = item.kind
+        if kind in _NEUTRAL:
+            continue
+        if kind != K.ENTITY_STMT:
+            return None
+        base = starts[i] if starts is not None else None
+        ident = entity_identity(parse, item, base)
+        if ident is None:
+            return None
+        out.append((item, ident, base))
+    return out
+
+
+def _reaches(d: Diagnostic, s: int) -> bool:
+    """Whether a position of ``d`` (its range, related ranges, fix edits) is at or after ``s``."""
+    if d.range.end >= s or any(x.range.end >= s for x in d.related):
+        return True
+    return any(t.range.end >= s for f in d.fixes for t in f.edits)
+
+
+def _move(p: int, s: int, e: int, delta: int) -> Optional[int]:
+    if p < s or (p == s and s < e):
+        return p
+    if p >= e and p > s:
+        return p + delta
+    return None  # inside the replaced text, or at an insertion point (before or after it?)
+
+
+def _moved_range(r: TextRange, s: int, e: int, delta: int) -> Optional[TextRange]:
+    a = _move(r.start, s, e, delta)
+    b = _move(r.end, s, e, delta)
+    if a is None or b is None:
+        return None
+    return TextRange(a, b)
+
+
+def _moved(d: Diagnostic, s: int, e: int, delta: int) -> Optional[Diagnostic]:
+    """``d`` with every position moved by the edit; None if one is in the edited text."""
+    if delta == 0 and d.range.end < s and not d.related and not d.fixes:
+        return d
+    rng = _moved_range(d.range, s, e, delta)
+    if rng is None:
+        return None
+    related = []
+    for x in d.related:
+        rr = _moved_range(x.range, s, e, delta)
+        if rr is None:
+            return None
+        related.append(Related(rr, x.message))
+    fixes = []
+    for f in d.fixes:
+        edits = []
+        for t in f.edits:
+            tr = _moved_range(t.range, s, e, delta)
+            if tr is None:
+                return None
+            edits.append(TextEdit(tr, t.new_text))
+        fixes.append(Fix(f.title, tuple(edits), f.safe))
+    return Diagnostic(d.code, d.message, rng, d.severity, tuple(related), tuple(fixes), d.tags, d.diagram, d.subject)
