@@ -739,10 +739,22 @@ def _collapse_newlines(text: str) -> str:
     return re.sub(r"\n\s+", "\n", text)
 
 
-def entity_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
-    """What an entity statement says besides its attributes: ``(name, alias, has a
-    block, classes)``, or None. Without ``parse`` only cached facts are read."""
+def statement_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
+    """What an entity statement says besides its attributes, ``(name, alias, has a
+    block, classes)``, or what a relationship says, without positions; None when not
+    known. Without ``parse`` only cached facts are read."""
     cache = node.facts
+    if node.kind == K.REL_STMT:
+        if cache is None:
+            if parse is None:
+                return None
+            cache = node.facts = _Builder(parse).rel_facts(node, base)
+        if not cache:
+            return None
+        if cache[0] == "broken":
+            return ("broken", tuple(n for n, _ in cache[1]))
+        _ok, left, right, lc, rc, ident, label, _rel, class_lists = cache
+        return (left, right, lc, rc, ident, label, tuple((o, tuple(c)) for o, c, _u in class_lists))
     if cache is None:
         if parse is None:
             return None

@@ -3,7 +3,8 @@
 A keystroke inside an attribute block changes what one entity statement says about its
 attributes and nothing else the rules read. When the reparse's window (the items it
 replaced) holds only entity statements whose identity (name, alias, classes, whether
-they have a block) is unchanged, plus trivia and error items:
+they have a block) is unchanged, relationships that say the same, trivia and error
+items:
 
 * rules of scope ``"syntax"`` (E001, E002) run again on the new parse (they read only it);
 * rules of scope ``"entity"`` (W102) run again on a model of just the edited entities'
@@ -24,7 +25,7 @@ from __future__ import annotations
 from typing import Optional
 
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related
-from erd_lsp.model import entity_identity, partial
+from erd_lsp.model import partial, statement_identity
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.tree import Node
 from erd_lsp.text import TextEdit, TextRange
@@ -80,9 +81,9 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
     for (_, oi, _), (_, ni, _) in zip(olds, news):
         if oi != ni:
             return None
-    changed = {ident[0] for _, ident, _ in news}
+    changed = {ident[1] for _, ident, _ in news if ident[0] == K.ENTITY_STMT}
     # the new index: the edited entities' statements, old nodes replaced by new ones
-    swap = {id(o): n for (o, _, _), (n, _, _) in zip(olds, news)}
+    swap = {id(o): n for (o, ident, _), (n, _, _) in zip(olds, news) if ident[0] == K.ENTITY_STMT}
     index = dict(prev.index)
     for name in changed:
         index[name] = [swap.get(id(node), node) for node in prev.index.get(name, ())]
@@ -126,8 +127,8 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
 
 
 def _statements(items, starts, parse):
-    """``(node, identity, start)`` of the entity statements among ``items``; None when
-    another statement kind is among them."""
+    """``(node, identity, start)`` of the entity and relationship statements among
+    ``items``; None when another statement kind is among them."""
     out = []
     for i, item in enumerate(items):
         if item.__class__ is tuple:
@@ -135,13 +136,13 @@ def _statements(items, starts, parse):
         kind = item.kind
         if kind in _NEUTRAL:
             continue
-        if kind != K.ENTITY_STMT:
+        if kind != K.ENTITY_STMT and kind != K.REL_STMT:
             return None
         base = starts[i] if starts is not None else None
-        ident = entity_identity(parse, item, base)
+        ident = statement_identity(parse, item, base)
         if ident is None:
             return None
-        out.append((item, ident, base))
+        out.append((item, (kind,) + ident, base))
     return out
 
 

@@ -488,7 +488,8 @@ OTHER_DIAGRAM_KEYWORDS = frozenset(
 )
 
 
-_SPECIAL = ("%", "#", "<", ">", "\r", "-", "\u2028", "\u2029")
+# characters some preprocessing step reacts to (`<`: anywhere in the text already refuses)
+_SPECIAL = ("%", "#", "<", "\r", "\u2028", "\u2029")
 
 
 def preprocess_edit(old: Preprocessed, start: int, end: int, new_text: str) -> Optional[Preprocessed]:
@@ -520,6 +521,9 @@ def preprocess_edit(old: Preprocessed, start: int, end: int, new_text: str) -> O
     for ch in _SPECIAL:
         if ch in region_old or ch in region_new:
             return None
+    # a `---` line can close (or open) front matter only in a text that starts with one
+    if ("-" in region_old or "-" in region_new) and src.startswith("---", _LEADING_WS.match(src).end()):
+        return None
     if old.front_matter is not None and ls <= old.front_matter[1]:
         return None
     if ls <= old.header_offset + len("erDiagram"):
