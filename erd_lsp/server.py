@@ -10,6 +10,8 @@ reparses only what it touched; pygls's own copy of the text is not kept.
 
 from __future__ import annotations
 
+import gc
+
 import logging
 import os
 import sys
@@ -341,6 +343,10 @@ def on_initialized(ls: ErdServer, params: types.InitializedParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: ErdServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.publish(params.text_document.uri)
+    # the opened document's tree and model are long-lived and free of reference cycles
+    # (Document.release breaks the one cycle): keep the cyclic collector from scanning
+    # them again on every full collection (100+ ms on a large diagram, during typing)
+    gc.freeze()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
