@@ -27,6 +27,7 @@ from sys import intern
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.tree import Node
 
+# token kind of each kind of text preprocessing removed (trivia in the tree)
 _REMOVED_KIND = {
     "front_matter": K.FRONT_MATTER,
     "directive": K.DIRECTIVE,

@@ -19,19 +19,12 @@ from bisect import bisect_right
 from typing import Optional
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.syntax.fastpath import run_fast
+from erd_lsp.syntax.fastpath import _REMOVED_KIND, run_fast
 from erd_lsp.syntax.lexer import INITIAL, BLOCK, conflict_lines, lex
 from erd_lsp.syntax.preprocess import Preprocessed, preprocess
 from erd_lsp.syntax.tree import Node, Parse, SyntaxError
 from erd_lsp.text import paused_gc
 
-_REMOVED_KIND = {
-    "front_matter": K.FRONT_MATTER,
-    "directive": K.DIRECTIVE,
-    "comment": K.COMMENT,
-    "whitespace": K.WHITESPACE,
-    "style_semicolon": K.REMOVED_SEMI,
-}
 
 # tokens the grammar does not see: the parser attaches them to the node being built
 _INVISIBLE = K.TRIVIA | {K.LEX_ERROR}
