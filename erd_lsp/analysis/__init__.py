@@ -160,7 +160,7 @@ class Document:
             blocks = doc.blocks
             if len(blocks) == 1 and blocks[0].map.is_identity and _is_er_candidate(blocks[0], doc.kind):
                 old = old_units[0]
-                p = reparse(old.parse, edit)
+                p = reparse(old.parse, edit, new_text)
                 unit = DiagramUnit(doc, 0, blocks[0], p)
                 findings = old.__dict__.get("_findings")
                 if findings and getattr(p, "window", None) is not None:

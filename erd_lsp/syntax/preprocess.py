@@ -492,7 +492,9 @@ OTHER_DIAGRAM_KEYWORDS = frozenset(
 _SPECIAL = ("%", "#", "<", "\r", "\u2028", "\u2029")
 
 
-def preprocess_edit(old: Preprocessed, start: int, end: int, new_text: str) -> Optional[Preprocessed]:
+def preprocess_edit(
+    old: Preprocessed, start: int, end: int, new_text: str, new_source: Optional[str] = None
+) -> Optional[Preprocessed]:
     """``old`` after replacing source ``[start, end)`` by ``new_text``, without running the
     preprocessing again, when the edit provably changes nothing but text: its lines (and
     the blank lines after them, which a comment line below would take with it) hold none
@@ -528,8 +530,10 @@ def preprocess_edit(old: Preprocessed, start: int, end: int, new_text: str) -> O
         return None
     if ls <= old.header_offset + len("erDiagram"):
         return None
-    for r in old.removed:
-        if r.end >= ls and r.start <= k:
+    removed = old.removed
+    if removed:
+        i = bisect_left(old._removed_ends, ls)  # the first removed piece ending at or after ls
+        if i < len(removed) and removed[i].start <= k:
             return None
     for off, _c in old.replaced:
         if ls <= off <= k:
@@ -548,8 +552,11 @@ def preprocess_edit(old: Preprocessed, start: int, end: int, new_text: str) -> O
     nend = d + (end - s)
     text = old.text[:nstart] + new_text + old.text[nend:]
     new_runs = runs[:i] + [(d, dl + delta, s, sl + delta)] + [(a + delta, b, c + delta, e) for a, b, c, e in runs[i + 1 :]]
-    new_source = src[:start] + new_text + src[end:]
-    removed = tuple(r if r.end <= start else Removed(r.start + delta, r.end + delta, r.kind) for r in old.removed)
+    if new_source is None:
+        new_source = src[:start] + new_text + src[end:]
+    if delta and removed:
+        j = bisect_right(old._removed_ends, start)  # pieces ending after the edit start move
+        removed = removed[:j] + tuple([Removed(r.start + delta, r.end + delta, r.kind) for r in removed[j:]])
     replaced = tuple((o, c) if o < start else (o + delta, c) for o, c in old.replaced)
     return Preprocessed(
         source=new_source,
