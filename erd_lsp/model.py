@@ -19,7 +19,7 @@ from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.fastpath import FastNode
-from erd_lsp.syntax.tree import Node, Parse
+from erd_lsp.syntax.tree import Attribute, Node, Parse
 from erd_lsp.text import TextRange, paused_gc
 
 ZERO_OR_ONE = "ZERO_OR_ONE"
@@ -27,56 +27,6 @@ ZERO_OR_MORE = "ZERO_OR_MORE"
 ONE_OR_MORE = "ONE_OR_MORE"
 ONLY_ONE = "ONLY_ONE"
 MD_PARENT = "MD_PARENT"
-
-
-class Attribute(NamedTuple):
-    """One attribute of an entity block: ``type name [keys] ["comment"]``.
-
-    Its ranges are kept relative to the statement that holds it (``base`` is that
-    statement's start) and made absolute on access, so that a model rebuilt after an edit
-    reuses what it read from unchanged statements. ``rel`` is ``(start, end, type_start,
-    type_end, name_start, name_end, ((key_start, key_end), ...), (comment_start,
-    comment_end) | None)`` with ``start`` relative to the statement and every other
-    offset relative to ``start`` (small numbers: Python shares their objects)."""
-
-    entity: str
-    type: str
-    name: str
-    keys: tuple
-    comment: Optional[str]
-    base: int
-    rel: tuple
-
-    @property
-    def range(self) -> TextRange:
-        r = self.rel
-        b = self.base + r[0]
-        return TextRange(b, b + r[1])
-
-    @property
-    def type_range(self) -> TextRange:
-        r = self.rel
-        b = self.base + r[0]
-        return TextRange(b + r[2], b + r[3])
-
-    @property
-    def name_range(self) -> TextRange:
-        r = self.rel
-        b = self.base + r[0]
-        return TextRange(b + r[4], b + r[5])
-
-    @property
-    def key_ranges(self) -> tuple[TextRange, ...]:
-        b = self.base + self.rel[0]
-        return tuple(TextRange(b + s, b + e) for s, e in self.rel[6])
-
-    @property
-    def comment_range(self) -> Optional[TextRange]:
-        c = self.rel[7]
-        if c is None:
-            return None
-        b = self.base + self.rel[0]
-        return TextRange(b + c[0], b + c[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,17 +292,11 @@ class _Builder:
         self.refs.append(Reference(name, r, "definition"))
         if block_rel is not None:
             e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
-            if cache[1] != base:  # the statement moved (or is new): make its attributes again
-                new = tuple.__new__
-                if cache[1] is None:
-                    cache[2] = tuple([new(Attribute, (name, t, n, k, c, base, rel)) for t, n, k, c, rel in attrs])
-                    # the Attribute objects are the record from now on: let the parse's
-                    # tuples go (a third of the memory a large diagram takes)
-                    cache[0] = facts[:5] + ((),) + facts[6:]
-                    if node.__class__ is FastNode:
-                        node.fast = node.fast[:2] + ((),)
-                else:
-                    cache[2] = tuple([new(Attribute, (name, a[1], a[2], a[3], a[4], base, a[6])) for a in cache[2]])
+            if cache[1] != base:  # new, or the statement moved: its attributes follow
+                have = cache[2] if cache[1] is not None else attrs
+                if have and have[0].base != base:
+                    have = tuple([a.moved(base) for a in have])
+                cache[2] = have
                 cache[1] = base
             e.attributes.extend(cache[2])
         if classes is not None:
@@ -387,7 +331,7 @@ class _Builder:
         if block is not None:
             block_rel = (block.start, block.end)
             for attr in block.nodes(K.ATTRIBUTE):
-                a = self.attribute_facts(attr, base)
+                a = self.attribute_facts(attr, base, name)
                 if a is not None:
                     attrs.append(a)
         classes = None
@@ -415,7 +359,7 @@ class _Builder:
                 self.class_uses.append((v, self.rng(t, base)))
         return out
 
-    def attribute_facts(self, node: Node, base: int):
+    def attribute_facts(self, node: Node, base: int, entity: str):
         """``(type, name, keys, comment, relative ranges)`` of an attribute, or None."""
         tnode = node.node(K.ATTR_TYPE)
         nnode = node.node(K.ATTR_NAME)
@@ -444,11 +388,11 @@ class _Builder:
                 comment = self.value(ct, base).replace('"', "")
                 comment_rel = (ct[1] - a0, ct[2] - a0)
         # the type range spans the word (and '?'); backticks stay outside
-        rel = (
+        return Attribute(
+            intern(typ), intern(name), tuple(keys), comment if comment else None,
             a0, node.end - a0, ttoks[0][1] - a0, ttoks[-1][2] - a0, ntoks[0][1] - a0, ntoks[0][2] - a0,
-            tuple(key_rels), comment_rel,
+            tuple(key_rels), comment_rel, entity, base,
         )
-        return (intern(typ), intern(name), tuple(keys), comment if comment else None, rel)
 
     def rel_stmt(self, node: Node, base: int) -> None:
         facts = node.facts

@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from sys import intern
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.syntax.tree import Node
+from erd_lsp.syntax.tree import Attribute, Node
 
 # token kind of each kind of text preprocessing removed (trivia in the tree)
 _REMOVED_KIND = {
@@ -91,9 +91,9 @@ class FastNode(Node):
     """A statement taken by the fast path. ``fast`` holds its spans (relative to its
     start): for a relationship ``(left, left card, left card kind, line, line kind,
     right card, right card kind, right, label)``; for an entity ``(name, block or None,
-    attributes)`` with each attribute ``(type, name, keys, comment or None, spans)``:
-    the values as Mermaid reads them (the text of a fast statement is never rewritten
-    by preprocessing) and their spans (see ``_block``).
+    attributes)`` with the :class:`~erd_lsp.syntax.tree.Attribute` records of its block:
+    the values as Mermaid reads them (the text of a fast statement is never rewritten by
+    preprocessing) and their spans.
     Its children are built on first use."""
 
     __slots__ = ("text", "fast", "_kids")
@@ -153,15 +153,15 @@ def item_extent(src: str, base: int, node: FastNode) -> tuple[int, int]:
     return max(end + 1, le), max(first_end + 1, fe)
 
 
-def _block(text: str, pos: int, s0: int):
-    """Attributes of a block whose ``{`` ends at ``pos`` (in a statement starting at
-    ``s0``), and the end of its ``}``; None when the block is not made only of plain
-    attribute lines. Each attribute is ``(type, name, keys, comment or None, spans)``
-    with ``spans`` as ``model.Attribute.rel`` has them: the start relative to ``s0``,
-    the rest relative to that start."""
+def _block(text: str, pos: int, s0: int, entity: str, base: int):
+    """The :class:`~erd_lsp.syntax.tree.Attribute` records of a block whose ``{`` ends at
+    ``pos`` (in the statement of ``entity`` starting at ``s0`` of the lexer text, ``base``
+    of the source), and the end of its ``}``; None when the block is not made only of
+    plain attribute lines."""
     attrs = []
     match = _ATTR.match
     shared = _SHARED.setdefault
+    new = tuple.__new__
     while True:
         m = match(text, pos)
         if m is None:
@@ -185,9 +185,12 @@ def _block(text: str, pos: int, s0: int):
             comment_span = shared(comment_span, comment_span)
             last = c1
         attrs.append(
-            (
-                intern(text[t0:t1]), intern(text[n0:n1]), keys, comment,
-                (t0 - s0, last - t0, 0, t1 - t0, n0 - t0, n1 - t0, key_spans, comment_span),
+            new(
+                Attribute,
+                (
+                    intern(text[t0:t1]), intern(text[n0:n1]), keys, comment,
+                    t0 - s0, last - t0, 0, t1 - t0, n0 - t0, n1 - t0, key_spans, comment_span, entity, base,
+                ),
             )
         )
         pos = m.end()
@@ -286,7 +289,7 @@ def run_fast(p, states: list, stop) -> bool:
         end = m.end()
         s0 = n if ws[0] < 0 else ws[1]
         if br[0] >= 0:
-            blk = _block(text, end, s0)
+            blk = _block(text, end, s0, intern(text[s0 : en[1]]), s0 + shift)
             if blk is None:
                 break
             attrs, end = blk

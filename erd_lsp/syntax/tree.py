@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Iterator, NamedTuple, Optional, Union
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.text import TextRange
 
 Token = tuple  # (kind: str, start: int, end: int), offsets relative to the item
 
@@ -74,6 +75,63 @@ class Node:
 
 
 Item = Union[Node, Token]
+
+
+class Attribute(NamedTuple):
+    """One attribute of an entity block, ``type name [keys] ["comment"]``: what the model
+    (``erd_lsp.model.Attribute``) records. The parser's fast path creates these directly,
+    the model does for other statements: one object per attribute, no copy.
+
+    Offsets are small numbers (Python shares their objects): ``at`` is the attribute's
+    start relative to its statement, the other spans are relative to ``at``; ``base`` is
+    the statement's start. A statement that moves gets new objects with its new
+    ``base``; the ranges are made absolute on access."""
+
+    type: str
+    name: str
+    keys: tuple
+    comment: Optional[str]
+    at: int
+    length: int
+    type_at: int
+    type_end: int
+    name_at: int
+    name_end: int
+    key_spans: tuple  # ((start, end), ...) relative to ``at``
+    comment_span: Optional[tuple]
+    entity: str
+    base: int
+
+    @property
+    def range(self) -> "TextRange":
+        b = self.base + self.at
+        return TextRange(b, b + self.length)
+
+    @property
+    def type_range(self) -> "TextRange":
+        b = self.base + self.at
+        return TextRange(b + self.type_at, b + self.type_end)
+
+    @property
+    def name_range(self) -> "TextRange":
+        b = self.base + self.at
+        return TextRange(b + self.name_at, b + self.name_end)
+
+    @property
+    def key_ranges(self) -> tuple:
+        b = self.base + self.at
+        return tuple(TextRange(b + s, b + e) for s, e in self.key_spans)
+
+    @property
+    def comment_range(self) -> "Optional[TextRange]":
+        c = self.comment_span
+        if c is None:
+            return None
+        b = self.base + self.at
+        return TextRange(b + c[0], b + c[1])
+
+    def moved(self, base: int) -> "Attribute":
+        return tuple.__new__(Attribute, self[:13] + (base,))
 
 
 @dataclass(frozen=True, slots=True)
