@@ -645,7 +645,7 @@ def _fast_entity_facts(node: FastNode):
     """``entity_facts`` of a statement the parser's fast path took (it recorded the
     values and spans the model reads)."""
     (ns, ne), block, attrs = node.fast
-    return (node.text[ns:ne], (ns, ne), "", None, block, attrs, None, ())
+    return (intern(node.text[ns:ne]), (ns, ne), "", None, block, attrs, None, ())
 
 
 def _fast_rel_facts(node: FastNode):
@@ -654,7 +654,9 @@ def _fast_rel_facts(node: FastNode):
     lab = text[rel[12] : rel[13]]
     if lab.startswith('"'):
         lab = lab[1:-1]
-    return ("ok", text[rel[2] : rel[3]], text[rel[4] : rel[5]], _CARD[lck], _CARD[rck], lk == K.IDENTIFYING, lab, rel, ())
+    left = intern(text[rel[2] : rel[3]])
+    right = intern(text[rel[4] : rel[5]])
+    return ("ok", left, right, _CARD[lck], _CARD[rck], lk == K.IDENTIFYING, intern(lab), rel, ())
 
 
 def direction_of(text: str) -> str:
