@@ -342,6 +342,11 @@ def on_initialized(ls: ErdServer, params: types.InitializedParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: ErdServer, params: types.DidOpenTextDocumentParams) -> None:
+    od = ls.docs.get(params.text_document.uri)
+    if od is not None:
+        # before publishing, so that a keystroke right after opening does not wait for it
+        od.doc.diagnostics(ls.settings_for(params.text_document.uri))
+        od.doc.prepare_for_edits()  # the first keystroke then costs what the others do
     ls.publish(params.text_document.uri)
     # the opened document's tree and model are long-lived and free of reference cycles
     # (Document.release breaks the one cycle): keep the cyclic collector from scanning

@@ -264,6 +264,16 @@ class Document:
         findings[settings] = found
         return list(found)
 
+    def prepare_for_edits(self) -> None:
+        """Compute now what the first edit would otherwise pay for: how far each item's
+        parse looked (the reparse needs it) and, once the model exists, the entity index
+        of the incremental diagnostics, the line index. The server calls it right after
+        opening a file."""
+        self.line_index
+        for u in self.units:
+            u.parse.extents
+            self.entity_index(u)
+
     def entity_index(self, unit: DiagramUnit) -> Optional[dict]:
         """Entity name -> entity statements of a diagram whose model has been built."""
         index = unit.__dict__.get("_entity_index")
