@@ -264,6 +264,18 @@ class SourceMap:
             and (not self.dst or (self.src[0] == 0 and self.dlen[0] == self.derived_len))
         )
 
+    def spliced(self, i: int, ddelta: int, sdelta: int) -> "SourceMap":
+        """This map after run ``i`` grew by ``ddelta`` derived and ``sdelta`` source
+        characters (an edit inside it): the later runs move."""
+        m = SourceMap.__new__(SourceMap)
+        m.dst = self.dst[: i + 1] + [x + ddelta for x in self.dst[i + 1 :]]
+        m.dlen = self.dlen[:i] + [self.dlen[i] + ddelta] + self.dlen[i + 1 :]
+        m.src = self.src[: i + 1] + [x + sdelta for x in self.src[i + 1 :]]
+        m.slen = self.slen[:i] + [self.slen[i] + sdelta] + self.slen[i + 1 :]
+        m.derived_len = self.derived_len + ddelta
+        m.source_len = self.source_len + sdelta
+        return m
+
     def runs(self) -> list[tuple[int, int, int, int]]:
         return list(zip(self.dst, self.dlen, self.src, self.slen))
 

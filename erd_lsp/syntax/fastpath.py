@@ -301,8 +301,8 @@ def run_fast(p, states: list, stop) -> bool:
         if sle < 0:
             sle = len(src)
         if dir_at < sle:
-            d = _DIRECTION.search(src, resume, sle + 4096)
-            dir_at = d.start() if d is not None else sle + 4096 - 8
+            d = _DIRECTION.search(src, resume, sle + 1024)
+            dir_at = d.start() if d is not None else sle + 1024 - 8
             if dir_at < sle:
                 break
         # the restart state before this item, and the convergence check of a reparse

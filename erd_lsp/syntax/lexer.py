@@ -222,11 +222,11 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
                     line_end = n
             if next_dir < pos and pos >= dir_clear:
                 # the direction rules can match only on a line with "direction" on it
-                d = _DIRECTION_WORD.search(text, pos, pos + 65536)
+                d = _DIRECTION_WORD.search(text, pos, pos + 8192)
                 if d is not None:
                     next_dir = d.start()
                 else:
-                    dir_clear = pos + 65536 - len(_LOWER_DIRECTION)
+                    dir_clear = pos + 8192 - len(_LOWER_DIRECTION)
             key = INITIAL if pos <= next_dir < line_end else "INITIAL_NODIR"
         else:
             key = state

@@ -541,27 +541,26 @@ def preprocess_edit(
     delta = len(new_text) - (end - start)
     smap = old.map
     # the region must sit inside one exact run of the map
-    runs = smap.runs()
     i = bisect_right(smap.src, ls) - 1
     if i < 0:
         return None
-    d, dl, s, sl = runs[i]
+    d, dl, s, sl = smap.dst[i], smap.dlen[i], smap.src[i], smap.slen[i]
     if dl != sl or not (s <= ls and k <= s + sl):
         return None
     nstart = d + (start - s)
     nend = d + (end - s)
     text = old.text[:nstart] + new_text + old.text[nend:]
-    new_runs = runs[:i] + [(d, dl + delta, s, sl + delta)] + [(a + delta, b, c + delta, e) for a, b, c, e in runs[i + 1 :]]
+    new_map = smap.spliced(i, delta, delta)
     if new_source is None:
         new_source = src[:start] + new_text + src[end:]
     if delta and removed:
         j = bisect_right(old._removed_ends, start)  # pieces ending after the edit start move
         removed = removed[:j] + tuple([Removed(r.start + delta, r.end + delta, r.kind) for r in removed[j:]])
     replaced = tuple((o, c) if o < start else (o + delta, c) for o, c in old.replaced)
-    return Preprocessed(
+    out = Preprocessed(
         source=new_source,
         text=text,
-        map=SourceMap(new_runs, len(text), len(new_source)),
+        map=new_map,
         removed=removed,
         replaced=replaced,
         front_matter=old.front_matter,
@@ -572,3 +571,7 @@ def preprocess_edit(
         header_offset=old.header_offset,
         browser_trim=old.browser_trim,
     )
+    plain = old.__dict__.get("_plain")
+    if plain is not None:  # the runs are the old ones, one longer or shorter
+        object.__setattr__(out, "_plain", plain)
+    return out

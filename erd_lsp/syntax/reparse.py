@@ -180,13 +180,13 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
     else:
         j = meet["j"]
         items = old.items[:r] + new_items + old.items[j:]
-        starts = old.starts[:r] + new_starts + (list(map(delta.__add__, old.starts[j:])) if delta else old.starts[j:])
+        starts = old.starts[:r] + new_starts + ([x + delta for x in old.starts[j:]] if delta else old.starts[j:])
         tail = old.states[j:]
         if shift or old.final_subgraphs or any(st is not None and st[2] for st in tail[:1]) or _has_subgraphs(old):
             tail = [None if st is None else (st[0] + shift, st[1], shift_sub(st[2])) for st in tail]
         all_states = old.states[:r] + states + tail
         final_sub = shift_sub(old.final_subgraphs)
-        tail_ext = list(map(delta.__add__, old.extents[j:])) if delta else old.extents[j:]
+        tail_ext = [x + delta for x in old.extents[j:]] if delta else old.extents[j:]
         moved = r + len(new_items) - j
         tail_errors = [
             (i + moved, SyntaxError(e2.start + delta, e2.end + delta, e2.message, e2.code))
