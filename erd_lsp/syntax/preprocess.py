@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from erd_lsp.text import MapBuilder, SourceMap
 
@@ -60,9 +60,9 @@ WHITESPACE = "whitespace"  # trimmed leading whitespace, dedent indentation, '\r
 STYLE_SEMI = "style_semicolon"
 
 
-@dataclass(frozen=True, slots=True)
-class Removed:
-    """A piece of the diagram source that Mermaid deletes before lexing."""
+class Removed(NamedTuple):
+    """A piece of the diagram source that Mermaid deletes before lexing (a tuple: an
+    edit moves every later piece, and tuples are the cheapest objects to make)."""
 
     start: int
     end: int
@@ -555,7 +555,8 @@ def preprocess_edit(
         new_source = src[:start] + new_text + src[end:]
     if delta and removed:
         j = bisect_right(old._removed_ends, start)  # pieces ending after the edit start move
-        removed = removed[:j] + tuple([Removed(r.start + delta, r.end + delta, r.kind) for r in removed[j:]])
+        new = tuple.__new__
+        removed = removed[:j] + tuple([new(Removed, (a + delta, b + delta, k)) for a, b, k in removed[j:]])
     replaced = tuple((o, c) if o < start else (o + delta, c) for o, c in old.replaced)
     out = Preprocessed(
         source=new_source,
