@@ -140,3 +140,26 @@ def test_negated_ascii_classes_equal_the_unicode_ranges_they_replace():
         assert bool(name_old.fullmatch(ch)) == bool(name_new.fullmatch(ch)), hex(cp)
         for w in (ch, "a" + ch, ch + "a"):
             assert bool(word_old.fullmatch(w)) == bool(word_new.fullmatch(w)), hex(cp)
+
+
+def test_name_index_reads_fast_statements_without_building_their_children():
+    """Navigation's index of every name occurrence is the same with and without the fast
+    path, and builds no fast statement's children (that would cost a parse of each)."""
+    from erd_lsp.analysis import Document
+    from erd_lsp.analysis.navigation import UnitIndex
+
+    texts = [t for t in _corpus() if t.lstrip().startswith("erDiagram")][:80]
+    if GEN.exists():
+        texts.append(_generated("--size", "small", "--seed", "21"))
+    old = fastpath.ENABLED
+    try:
+        for text in texts:
+            fastpath.ENABLED = True
+            unit = Document(text).units[0]
+            fast = UnitIndex(unit).occurrences
+            assert all(it._kids is None for it in unit.parse.items if isinstance(it, fastpath.FastNode))
+            fastpath.ENABLED = False
+            slow = UnitIndex(Document(text).units[0]).occurrences
+            assert fast == slow, text
+    finally:
+        fastpath.ENABLED = old

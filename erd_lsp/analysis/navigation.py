@@ -49,6 +49,7 @@ from typing import Iterable, Optional
 from erd_lsp.analysis import DiagramUnit, Document
 from erd_lsp.analysis.workspace import Location, Workspace
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Node
 from erd_lsp.text import TextRange
 
@@ -94,7 +95,7 @@ class Symbol:
     via_alias: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
     """One place a name is written, in *diagram* offsets (internal index entry).
 
@@ -168,6 +169,11 @@ class UnitIndex:
             if not isinstance(item, Node):
                 continue
             k = item.kind
+            if item.__class__ is FastNode:
+                # what the fast path recorded (building its children would cost a parse
+                # of the statement, and their memory, for every statement)
+                self._fast(item, base, occs, labels)
+                continue
             if k == K.ENTITY_STMT:
                 ref = item.node(K.ENTITY_REF)
                 if ref is None:
@@ -243,6 +249,46 @@ class UnitIndex:
                 self.by_attribute.setdefault((o.entity or "", o.name), []).append(o)
             elif o.space == TYPE:
                 self.by_type.setdefault(o.name, []).append(o)
+
+    def _fast(self, item: FastNode, base: int, occs: list, labels: list) -> None:
+        """The occurrences in a statement the parser's fast path took: its names are bare
+        (UNICODE_TEXT), attribute types and names single words, a label a name or a
+        quoted string."""
+        if item.kind == K.REL_STMT:
+            rel = item.fast[0]
+            for a, b in ((rel[2], rel[3]), (rel[4], rel[5])):
+                o = self._name_occ((K.UNICODE_TEXT, a, b), base, "relationship", False)
+                if o is not None:
+                    occs.append(o)
+            a, b = rel[12], rel[13]
+            kind = K.UNICODE_TEXT if item.text[a] != '"' else (K.WORD if b - a == 2 else K.ENTITY_NAME)
+            labels.append(((kind, a, b), base))
+            return
+        (ns, ne), block, attrs = item.fast
+        o = self._name_occ((K.UNICODE_TEXT, ns, ne), base, "statement", True, has_block=block is not None)
+        if o is None:
+            return
+        occs.append(o)
+        self.statement_names.add(o.name)
+        if block is None:
+            return
+        entity = o.name
+        names = self.attribute_names.setdefault(entity, set())
+        # the model holds this statement's attributes (with their current base)
+        for a in self._attributes_of(item, base, attrs):
+            r = a.type_range
+            occs.append(Occurrence(TYPE, a.type, r, r, "type", entity=entity, token=K.ATTRIBUTE_WORD))
+            r = a.name_range
+            occs.append(Occurrence(ATTRIBUTE, a.name, r, r, "attribute", True, entity=entity, token=K.ATTRIBUTE_WORD))
+            names.add(a.name)
+
+    def _attributes_of(self, item: FastNode, base: int, attrs) -> tuple:
+        facts = item.facts
+        if facts is not None and facts[1] is not None:
+            attrs = facts[2]
+        if attrs and attrs[0].base != base:
+            attrs = tuple(a.moved(base) for a in attrs)
+        return attrs
 
     def _attributes(self, block: Node, base: int, entity: str, occs: list) -> None:
         names = self.attribute_names.setdefault(entity, set())
