@@ -163,3 +163,26 @@ def test_name_index_reads_fast_statements_without_building_their_children():
             assert fast == slow, text
     finally:
         fastpath.ENABLED = old
+
+
+def test_highlighting_and_folding_read_fast_statements_without_building_them():
+    """Semantic tokens and folding ranges are the same with and without the fast path,
+    and build no fast statement's children."""
+    from erd_lsp.analysis import Document
+    from erd_lsp.analysis.structure import folding_ranges, semantic_tokens
+
+    texts = [t for t in _corpus() if t.lstrip().startswith("erDiagram")][:80]
+    if GEN.exists():
+        texts.append(_generated("--size", "small", "--seed", "22"))
+    old = fastpath.ENABLED
+    try:
+        for text in texts:
+            fastpath.ENABLED = True
+            doc = Document(text)
+            fast = (semantic_tokens(doc), folding_ranges(doc))
+            assert all(it._kids is None for u in doc.units for it in u.parse.items if isinstance(it, fastpath.FastNode))
+            fastpath.ENABLED = False
+            doc = Document(text)
+            assert fast == (semantic_tokens(doc), folding_ranges(doc)), text
+    finally:
+        fastpath.ENABLED = old

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Optional
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.parser import conflict_regions
+from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Node, Parse
 from erd_lsp.text import TextRange, units
 
@@ -585,6 +586,11 @@ def _unit_folds(unit, folds: set) -> None:
                     a, b = trim(src, base + item.start, base + item.end)
                     end = line(max(a, b - 1))
                 folds.add((line(base + opener[1]), end, None))
+        if item.__class__ is FastNode:
+            block = item.fast[1] if k == K.ENTITY_STMT else None
+            if block is not None:  # its `}` ends the block
+                folds.add((line(base + block[0]), closer_line(base + block[1] - 1), None))
+            continue
         if k in (K.ENTITY_STMT, K.ERROR):
             for blk, bbase in _blocks(item, base):
                 stop = next((t for t in blk.child_tokens({K.BLOCK_STOP})), None)
@@ -742,50 +748,96 @@ def _unit_tokens(unit) -> list[tuple]:
     d = unit.diagram
     raw: list[tuple[int, int, str, tuple]] = []  # diagram offsets
     idx = _unit_index(unit)
-    for tok in iter_tokens(parse):
-        kind = tok[0]
-        if kind in _INSIGNIFICANT or kind in K.TRIVIA and kind not in (K.ACC_DESCR_OPEN,):
+    for item, base in zip(parse.items, parse.starts):
+        if item.__class__ is FastNode:
+            _fast_tokens(item, base, idx, raw)
             continue
-        role = _token_role(unit, tok, idx)
-        if role is None:
-            continue
-        w = role.what
-        typ: Optional[tuple] = None
-        if w == "entity":
-            e = d.entities.get(role.name)
-            if role.declaration:
-                typ = ("class", ("declaration",))
-            elif e is not None and e.implicit:
-                if role.name in idx.subgraph_ids:
-                    typ = ("namespace", ())
-                else:
-                    typ = ("class", ("implicit",))
-            else:
-                typ = ("class", ())
-        elif w == "alias" or w == "label" or w == "subgraph_title" or w == "acc_value":
-            typ = ("string", ())
-        elif w == "attr_name":
-            typ = ("property", ("declaration",))
-        elif w == "attr_type":
-            typ = ("type", ())
-        elif w == "key":
-            typ = ("decorator", ())
-        elif w == "attr_comment":
-            typ = ("comment", ())
-        elif w == "card":
-            typ = ("operator", ())
-        elif w == "line":
-            typ = ("operator", ("identifying",) if kind == K.IDENTIFYING else ("nonIdentifying",))
-        elif w == "keyword":
-            typ = _KW
-        elif w == "class_name":
-            typ = ("enumMember", ("declaration",) if role.declaration else ())
-        elif w == "subgraph":
-            typ = ("namespace", ("declaration",) if role.declaration else ())
-        elif w == "conflict":
-            typ = ("comment", ("deprecated",))
-        if typ is not None:
-            raw.append((role.start, role.end, typ[0], typ[1]))
+        for tok in (_rec(item, base, ()) if isinstance(item, Node) else ((item[0], base + item[1], base + item[2], ()),)):
+            _add_token(unit, tok, idx, d, raw)
+    return _finish_tokens(unit, raw)
+
+
+def _entity_type(name: str, declaration: bool, idx: _Index) -> tuple:
+    e = idx.diagram.entities.get(name)
+    if declaration:
+        return ("class", ("declaration",))
+    if e is not None and e.implicit:
+        if name in idx.subgraph_ids:
+            return ("namespace", ())
+        return ("class", ("implicit",))
+    return ("class", ())
+
+
+def _fast_tokens(item: FastNode, base: int, idx: _Index, raw: list) -> None:
+    """The highlighted tokens of a statement the parser's fast path took, from the spans
+    it recorded (what :func:`_add_token` gives its tokens; building them would cost a
+    parse of every statement, and keep it)."""
+    if item.kind == K.REL_STMT:
+        rel, _lck, lk, _rck = item.fast
+        text = item.text
+        raw.append((base + rel[2], base + rel[3], *_entity_type(text[rel[2] : rel[3]], False, idx)))
+        raw.append((base + rel[6], base + rel[7], "operator", ()))
+        raw.append((base + rel[10], base + rel[11], "operator", ("identifying",) if lk == K.IDENTIFYING else ("nonIdentifying",)))
+        raw.append((base + rel[8], base + rel[9], "operator", ()))
+        raw.append((base + rel[4], base + rel[5], *_entity_type(text[rel[4] : rel[5]], False, idx)))
+        raw.append((base + rel[12], base + rel[13], "string", ()))
+        return
+    (ns, ne), block, attrs = item.fast
+    raw.append((base + ns, base + ne, "class", ("declaration",)))
+    facts = item.facts
+    if facts is not None and facts[1] is not None:
+        attrs = facts[2]
+    for a in attrs:
+        b = base + a.at
+        raw.append((b + a.type_at, b + a.type_end, "type", ()))
+        raw.append((b + a.name_at, b + a.name_end, "property", ("declaration",)))
+        for s, e in a.key_spans:
+            raw.append((b + s, b + e, "decorator", ()))
+        if a.comment_span is not None:
+            raw.append((b + a.comment_span[0], b + a.comment_span[1], "comment", ()))
+
+
+def _add_token(unit, tok, idx: _Index, d, raw: list) -> None:
+    """Append the highlighted piece of one token (if any) to ``raw``."""
+    kind = tok[0]
+    if kind in _INSIGNIFICANT or kind in K.TRIVIA and kind not in (K.ACC_DESCR_OPEN,):
+        return
+    role = _token_role(unit, tok, idx)
+    if role is None:
+        return
+    w = role.what
+    typ: Optional[tuple] = None
+    if w == "entity":
+        typ = _entity_type(role.name, role.declaration, idx)
+    elif w == "alias" or w == "label" or w == "subgraph_title" or w == "acc_value":
+        typ = ("string", ())
+    elif w == "attr_name":
+        typ = ("property", ("declaration",))
+    elif w == "attr_type":
+        typ = ("type", ())
+    elif w == "key":
+        typ = ("decorator", ())
+    elif w == "attr_comment":
+        typ = ("comment", ())
+    elif w == "card":
+        typ = ("operator", ())
+    elif w == "line":
+        typ = ("operator", ("identifying",) if kind == K.IDENTIFYING else ("nonIdentifying",))
+    elif w == "keyword":
+        typ = _KW
+    elif w == "class_name":
+        typ = ("enumMember", ("declaration",) if role.declaration else ())
+    elif w == "subgraph":
+        typ = ("namespace", ("declaration",) if role.declaration else ())
+    elif w == "conflict":
+        typ = ("comment", ("deprecated",))
+    if typ is not None:
+        raw.append((role.start, role.end, typ[0], typ[1]))
+
+
+def _finish_tokens(unit, raw: list) -> list:
+    parse = unit.parse
+    src = parse.source
     pre = parse.pre
     gaps = []  # removed text: a token the lexer read across it must not cover it
     if pre is not None:

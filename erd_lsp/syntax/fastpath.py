@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from sys import intern
 
 from erd_lsp.syntax import kinds as K
@@ -112,6 +113,13 @@ class FastNode(Node):
         kids = self._kids
         if kids is None:
             kids = self._kids = _materialize(self.kind, self.text)
+            # at most so many statements keep their children: a feature that walks every
+            # token of a large diagram must not keep a tree of it alive (the features that
+            # run on every edit read the recorded spans instead)
+            _BUILT[id(self)] = self
+            if len(_BUILT) > _MAX_BUILT:
+                _, oldest = _BUILT.popitem(last=False)
+                oldest._kids = None
         return kids
 
     @property
@@ -199,6 +207,9 @@ def _block(text: str, pos: int, s0: int, entity: str, base: int):
         return None
     return tuple(attrs), m.end()
 
+
+_BUILT: "OrderedDict[int, FastNode]" = OrderedDict()  # statements whose children are built
+_MAX_BUILT = 1024
 
 _TOKENS: dict = {}  # (kind, length) -> one shared whitespace or newline item
 # one object for each distinct small tuple of keys or relative spans (they repeat a lot)
