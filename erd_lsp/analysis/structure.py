@@ -14,7 +14,9 @@ The token helpers (:func:`token_at`, :func:`token_role`) are shared with
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterable, Iterator, Optional
 
 from erd_lsp.syntax import kinds as K
@@ -849,14 +851,26 @@ def _finish_tokens(unit, raw: list) -> list:
             elif r.kind == "front_matter":
                 gaps.append((r.start, r.end, "comment", ("documentation",)))
     pieces = []
+    ends = [g[1] for g in gaps]  # sorted: the gaps do not overlap
     for s, e, t, m in raw:
-        for a, b in _minus(s, e, gaps):
-            pieces.append((a, b, t, m))
+        i = bisect_right(ends, s)
+        if i >= len(gaps) or gaps[i][0] >= e:
+            pieces.append((s, e, t, m))  # no removed text inside
+        else:
+            for a, b in _minus(s, e, gaps, i):
+                pieces.append((a, b, t, m))
     pieces.extend(gaps)
     out = []
     li = unit.document.line_index
     text = unit.document.text
+    identity = unit.block.map.is_identity
+    find = src.find
     for s, e, t, m in pieces:
+        if identity and find("\n", s, e) < 0 and find("\r", s, e) < 0:
+            a, b = trim(src, s, e)  # one line, host offsets are diagram offsets
+            if b > a:
+                out.append((a, b - a, t, m))
+            continue
         for a, b in _line_pieces(src, s, e):
             h = unit.to_host(TextRange(a, b))
             for ha, hb in _host_pieces(li, text, h.start, h.end):
@@ -864,10 +878,11 @@ def _finish_tokens(unit, raw: list) -> list:
     return out
 
 
-def _minus(s: int, e: int, gaps: list) -> Iterator[tuple[int, int]]:
-    """``[s, e)`` without the gap ranges inside it (gaps are sorted)."""
+def _minus(s: int, e: int, gaps: list, first: int = 0) -> Iterator[tuple[int, int]]:
+    """``[s, e)`` without the gap ranges inside it (gaps are sorted; none before
+    ``first`` ends after ``s``)."""
     pos = s
-    for gs, ge, _t, _m in gaps:
+    for gs, ge, _t, _m in islice(gaps, first, None):
         if ge <= pos:
             continue
         if gs >= e:
