@@ -22,6 +22,8 @@ from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Attribute, Node, Parse
 from erd_lsp.text import TextRange, paused_gc
 
+_new = tuple.__new__  # makes a named tuple without its (Python-level) constructor
+
 ZERO_OR_ONE = "ZERO_OR_ONE"
 ZERO_OR_MORE = "ZERO_OR_MORE"
 ONE_OR_MORE = "ONE_OR_MORE"
@@ -122,9 +124,9 @@ class Subgraph:
     styles: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """One use of a name: an entity (or subgraph) name, where, and in what role."""
+class Reference(NamedTuple):
+    """One use of a name: an entity (or subgraph) name, where, and in what role (a tuple:
+    a large diagram has tens of thousands, and tuples are the cheapest to make)."""
 
     name: str
     range: TextRange
@@ -289,7 +291,7 @@ class _Builder:
             e.alias_range = TextRange(base + alias_rel[0], base + alias_rel[1])
         e.implicit = False
         e.definitions.append(r)
-        self.refs.append(Reference(name, r, "definition"))
+        self.refs.append(_new(Reference, (name, r, "definition")))
         if block_rel is not None:
             e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
             if cache[1] != base:  # new, or the statement moved: its attributes follow
@@ -413,11 +415,11 @@ class _Builder:
         rr = TextRange(base + rel[4], base + rel[5])
         self.add_entity(left, lr)
         self.add_entity(right, rr)
-        self.refs.append(Reference(left, lr, "relationship"))
-        self.refs.append(Reference(right, rr, "relationship"))
+        self.refs.append(_new(Reference, (left, lr, "relationship")))
+        self.refs.append(_new(Reference, (right, rr, "relationship")))
         lookup = self.subgraph_lookup
         self.relationships.append(
-            Relationship(left, right, lc, rc, ident, label, left in lookup, right in lookup, base, rel)
+            _new(Relationship, (left, right, lc, rc, ident, label, left in lookup, right in lookup, base, rel))
         )
         # classes: `A:::x ||--o{ B:::y`
         for owner, classes, uses in class_lists:

@@ -179,11 +179,15 @@ def _block(text: str, pos: int, s0: int, entity: str, base: int):
         keys = ()
         key_spans = ()
         if k0 >= 0:
-            found = [(k.start(), k.end()) for k in _KEYS.finditer(text, k0, k1)]
-            keys = tuple([intern(text[a:b]) for a, b in found])
-            keys = shared(keys, keys)
-            key_spans = tuple([(a - t0, b - t0) for a, b in found])
-            key_spans = shared(key_spans, key_spans)
+            # the same few key lists (` PK`, ` PK, FK`) at the same few offsets: cached
+            written = text[k0:k1]
+            got = _KEY_LISTS.get((written, k0 - t0))
+            if got is None:
+                found = [(k.start(), k.end()) for k in _KEYS.finditer(written)]
+                keys = tuple([intern(written[a:b]) for a, b in found])
+                key_spans = tuple([(a + k0 - t0, b + k0 - t0) for a, b in found])
+                got = _KEY_LISTS[(written, k0 - t0)] = (shared(keys, keys), shared(key_spans, key_spans))
+            keys, key_spans = got
             last = k1
         comment = None
         comment_span = None
@@ -214,6 +218,7 @@ _MAX_BUILT = 1024
 _TOKENS: dict = {}  # (kind, length) -> one shared whitespace or newline item
 # one object for each distinct small tuple of keys or relative spans (they repeat a lot)
 _SHARED: dict = {}
+_KEY_LISTS: dict = {}  # (written key list, its offset in the attribute) -> (keys, spans)
 
 
 def _token(kind: str, length: int) -> tuple:
@@ -283,6 +288,7 @@ def run_fast(p, states: list, stop) -> bool:
     dir_at = -1  # no `direction` in the source before this offset
     last_st = None
     token = _TOKENS.get
+    window = 512
     while True:
         pending = ()  # removed text (comment lines, '\r') before this item
         if n >= limit:
@@ -312,8 +318,10 @@ def run_fast(p, states: list, stop) -> bool:
         if sle < 0:
             sle = len(src)
         if dir_at < sle:
-            d = _DIRECTION.search(src, resume, sle + 1024)
-            dir_at = d.start() if d is not None else sle + 1024 - 8
+            # windows that grow: a reparse looks little ahead, a full parse few times
+            window = min(window * 2, 65536)
+            d = _DIRECTION.search(src, resume, sle + window)
+            dir_at = d.start() if d is not None else sle + window - 8
             if dir_at < sle:
                 break
         # the restart state before this item, and the convergence check of a reparse
