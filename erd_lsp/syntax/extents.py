@@ -62,8 +62,10 @@ def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
 
 
 def item_extents(parse: Parse, lo: int, hi: int) -> list:
-    """For items ``lo..hi``: the furthest source offset their parse depended on (their
-    tokens' lexing extents and the next significant token the parser peeked at)."""
+    """For items ``lo..hi``: how far past its start the furthest source offset its parse
+    depended on lies (its tokens' lexing extents and the next significant token the
+    parser peeked at). Relative, so that an edit before an item leaves its extent as it
+    is (and the number small)."""
     pre = parse.pre
     out = []
     pending: list[int] = []
@@ -98,4 +100,5 @@ def item_extents(parse: Parse, lo: int, hi: int) -> list:
         i += 1
     for j in pending:
         out[j - lo] = inf
-    return out
+    starts = parse.starts
+    return [x - starts[k] for k, x in enumerate(out, lo)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from itertools import accumulate, islice
+from operator import add
 
 from erd_lsp.syntax.extents import item_extents
 from erd_lsp.syntax.lexer import conflict_lines
@@ -186,7 +187,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
             tail = [None if st is None else (st[0] + shift, st[1], shift_sub(st[2])) for st in tail]
         all_states = old.states[:r] + states + tail
         final_sub = shift_sub(old.final_subgraphs)
-        tail_ext = [x + delta for x in old.extents[j:]] if delta else old.extents[j:]
+        tail_ext = old.extents[j:]  # relative to their items: they move with them
         moved = r + len(new_items) - j
         tail_errors = [
             (i + moved, SyntaxError(e2.start + delta, e2.end + delta, e2.message, e2.code))
@@ -208,12 +209,13 @@ def _first_reaching(old: Parse, s: int) -> int:
     """The first item whose extent reaches ``s``. Extents are local but for a few items
     that looked far ahead (an unclosed block or quote): look near ``s`` first, and bisect
     the prefix maximum of all extents only when an earlier item reaches that far."""
-    ext = old.extents
-    i0 = max(0, bisect_left(old.starts, s) - 64)
-    if i0 == 0 or max(islice(ext, 0, i0)) >= s:
-        return bisect_left(list(accumulate(ext, max)), s)
+    ext = old.extents  # relative to the item starts
+    starts = old.starts
+    i0 = max(0, bisect_left(starts, s) - 64)
+    if i0 == 0 or max(map(add, islice(starts, 0, i0), islice(ext, 0, i0))) >= s:
+        return bisect_left(list(accumulate(map(add, starts, ext), max)), s)
     for i in range(i0, len(ext)):
-        if ext[i] >= s:
+        if starts[i] + ext[i] >= s:
             return i
     return len(ext)
 

@@ -153,7 +153,7 @@ class Parse:
     pre: object = None  # the Preprocessed text the lexer read
     states: list = field(default_factory=list)  # parser state before each item (for reparse)
     global_errors: list = field(default_factory=list)
-    _extents: Optional[list] = None  # per item: how far its parse looked (lazy)
+    _extents: Optional[list] = None  # per item: how far past its start its parse looked (lazy)
     final_subgraphs: tuple = ()  # subgraphs still open at the end
     item_errors: list = field(default_factory=list)  # errors inside items, absolute, in item order
     conflicts: frozenset = frozenset()  # lexer-text offsets of Git conflict marker lines
@@ -163,7 +163,8 @@ class Parse:
 
     @property
     def extents(self) -> list:
-        """Per item, the furthest source offset its parse depended on (see extents.py)."""
+        """Per item, how far past the item's start the furthest source offset its parse
+        depended on lies (see extents.py)."""
         if self._extents is None:
             from erd_lsp.syntax.extents import item_extents
 
