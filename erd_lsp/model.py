@@ -397,9 +397,12 @@ class _Builder:
         )
 
     def rel_stmt(self, node: Node, base: int) -> None:
-        facts = node.facts
-        if facts is None:
-            facts = node.facts = self.rel_facts(node, base)
+        if node.__class__ is FastNode:
+            facts = _fast_rel_facts(node)  # cheap: not kept (the relationship holds it all)
+        else:
+            facts = node.facts
+            if facts is None:
+                facts = node.facts = self.rel_facts(node, base)
         if not facts:
             return
         if facts[0] == "broken":
@@ -431,8 +434,6 @@ class _Builder:
 
     def rel_facts(self, node: Node, base: int):
         """What a relationship statement says, relative to the statement (cached)."""
-        if node.__class__ is FastNode:
-            return _fast_rel_facts(node)
         if node.errors:
             names = []
             for ref in node.nodes(K.ENTITY_REF):
@@ -693,7 +694,9 @@ def statement_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
     known. Without ``parse`` only cached facts are read."""
     cache = node.facts
     if node.kind == K.REL_STMT:
-        if cache is None:
+        if node.__class__ is FastNode:
+            cache = _fast_rel_facts(node)
+        elif cache is None:
             if parse is None:
                 return None
             cache = node.facts = _Builder(parse).rel_facts(node, base)
