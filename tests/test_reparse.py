@@ -82,3 +82,20 @@ def test_an_edit_in_a_large_diagram_reparses_one_statement():
     tail = next(i for i, (x, y) in enumerate(zip(reversed(p.items), reversed(q.items))) if x is not y)
     new_items = len(q.items) - head - tail
     assert 1 <= new_items <= 3, f"{new_items} of {len(q.items)} items re-parsed"
+
+
+@pytest.mark.parametrize(
+    "text,a,b,new",
+    [
+        ("erDiagram\naccTitle:\nA\n", 20, 22, "%%{init: {}}%%"),
+        ("erDiagr>>>>>>> main\nam\naccTitle:\nA\n", 33, 35, "\n"),
+    ],
+)
+def test_an_edit_that_leaves_a_value_at_the_very_end(text, a, b, new):
+    """At the end of the text the lexer's last token (EOF or END_OF_INPUT) depends on
+    whether it had already stood there, which no restart state records: the reparse must
+    not restart there."""
+    p = parse(text)
+    p.extents
+    q = reparse(p, TextEdit(TextRange(a, b), new))
+    assert _same(q, parse(q.source))

@@ -1085,6 +1085,10 @@ def _state_of(p: Parser):
         t = ts.get(k)
         if t[3] is not None or t[0] == K.END_OF_INPUT:
             norm = t[3] if t[3] is not None else len(p.pre.text)
+            if norm >= len(p.pre.text):
+                # at the end the lexer's next token depends on whether it already stood
+                # there (EOF or END_OF_INPUT), which a state does not record: no restart
+                return None
             return (norm - src_pos, t[4], tuple(p.subgraphs) if p.subgraphs else ())
         k += 1
 
