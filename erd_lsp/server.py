@@ -312,6 +312,19 @@ class ErdServer(LanguageServer):
             return  # superseded while we computed
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diags))
         od.published_version = version
+        freeze_new_models(od.doc)
+
+
+def freeze_new_models(doc: Document) -> None:
+    """A model just built for a large diagram is hundreds of thousands of long-lived,
+    acyclic objects: move them out of the cyclic collector's sight (``gc.freeze``) so
+    that its full collections, during typing, do not scan them again and again. Models
+    are rebuilt rarely (most edits derive their diagnostics without one)."""
+    for u in doc.units:
+        if "diagram" in u.__dict__ and not u.__dict__.get("_frozen"):
+            gc.freeze()
+            u._frozen = True
+            return
 
 
 server = ErdServer()
@@ -352,6 +365,9 @@ def did_open(ls: ErdServer, params: types.DidOpenTextDocumentParams) -> None:
     # (Document.release breaks the one cycle): keep the cyclic collector from scanning
     # them again on every full collection (100+ ms on a large diagram, during typing)
     gc.freeze()
+    if od is not None:
+        for u in od.doc.units:
+            u._frozen = True
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -377,7 +393,9 @@ def pull_diagnostics(ls: ErdServer, params: types.DocumentDiagnosticParams):
     result_id = f"{od.version}:{id(od.doc)}"
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-    return types.RelatedFullDocumentDiagnosticReport(items=ls.lsp_diagnostics(uri, od.doc), result_id=result_id)
+    items = ls.lsp_diagnostics(uri, od.doc)
+    freeze_new_models(od.doc)
+    return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
 
 @server.feature(
