@@ -458,7 +458,11 @@ CLIENT_CAPS = {
         "synchronization": {"dynamicRegistration": False, "didSave": False},
         "publishDiagnostics": {"relatedInformation": True, "versionSupport": True, "tagSupport": {"valueSet": [1, 2]}},
         "completion": {
-            "completionItem": {"snippetSupport": True, "documentationFormat": ["markdown", "plaintext"], "labelDetailsSupport": True},
+            # as VS Code announces them: documentation is fetched per item (completionItem/resolve)
+            "completionItem": {
+                "snippetSupport": True, "documentationFormat": ["markdown", "plaintext"], "labelDetailsSupport": True,
+                "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]},
+            },
             "contextSupport": True,
         },
         "hover": {"contentFormat": ["markdown", "plaintext"]},

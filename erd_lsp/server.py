@@ -126,6 +126,8 @@ class ErdServer(LanguageServer):
         self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
         self.client_config = None  # from initializationOptions, overrides configuration files
         self.config_errors: list[str] = []
+        self.completion_docs: list = []  # documentation of the last list's items, for resolve
+        self.completion_serial = 0
         self._resolver = None  # configuration files, found upward from each document
         self._settings: dict[str, Settings] = {}
         self._types: Optional[list[str]] = None  # workspace attribute types, computed lazily
@@ -245,6 +247,14 @@ class ErdServer(LanguageServer):
                         return
 
     # -- diagnostics ----------------------------------------------------------------------
+    def client_resolves_documentation(self) -> bool:
+        """Whether the client asks for a completion item's documentation when it shows
+        it (``completionItem/resolve``), so long lists can go without it."""
+        td = self.client_capabilities.text_document if self.client_capabilities else None
+        ci = td.completion.completion_item if td is not None and td.completion is not None else None
+        rs = ci.resolve_support if ci is not None else None
+        return rs is not None and "documentation" in (rs.properties or [])
+
     def client_pulls(self) -> bool:
         td = self.client_capabilities.text_document if self.client_capabilities else None
         return td is not None and td.diagnostic is not None
@@ -555,7 +565,7 @@ _COMPLETION_KINDS = {
 
 @server.feature(
     types.TEXT_DOCUMENT_COMPLETION,
-    types.CompletionOptions(trigger_characters=[" ", ".", ":", '"', "|", "-", "{", ","]),
+    types.CompletionOptions(trigger_characters=[" ", ".", ":", '"', "|", "-", "{", ","], resolve_provider=True),
 )
 def on_completion(ls: ErdServer, params: types.CompletionParams):
     doc = ls.document(params.text_document.uri)
@@ -564,16 +574,23 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     result = completion.complete(doc, ls.offset(doc, params.position), ls.workspace_types())
     items = []
     ranges: dict = {}  # items mostly replace the same word: convert its range once
-    for it in result.items:
+    # a long list goes without documentation when the client asks for it item by item
+    # (half of what a list of 100 entities costs to send is their attribute lists)
+    deferred = len(result.items) > 20 and ls.client_resolves_documentation()
+    ls.completion_docs = [it.documentation for it in result.items] if deferred else []
+    ls.completion_serial += 1
+    for i, it in enumerate(result.items):
         rng = ranges.get(it.replace)
         if rng is None:
             rng = ranges[it.replace] = ls.range(doc, it.replace)
+        doc_value = None if deferred else it.documentation
         items.append(
             types.CompletionItem(
                 label=it.label,
                 kind=_COMPLETION_KINDS.get(it.kind),
                 detail=it.detail,
-                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=it.documentation) if it.documentation else None,
+                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=doc_value) if doc_value else None,
+                data=[ls.completion_serial, i] if deferred and it.documentation else None,
                 sort_text=it.sort_text,
                 filter_text=it.filter_text,
                 text_edit=types.TextEdit(range=rng, new_text=it.insert_text if it.insert_text is not None else it.label),
@@ -582,6 +599,17 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
             )
         )
     return types.CompletionList(is_incomplete=result.incomplete, items=items)
+
+
+@server.feature(types.COMPLETION_ITEM_RESOLVE)
+def on_completion_resolve(ls: ErdServer, item: types.CompletionItem) -> types.CompletionItem:
+    """The documentation a long completion list left out (see ``on_completion``)."""
+    data = item.data
+    if isinstance(data, list) and len(data) == 2 and data[0] == ls.completion_serial:
+        i = data[1]
+        if isinstance(i, int) and 0 <= i < len(ls.completion_docs) and ls.completion_docs[i]:
+            item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.completion_docs[i])
+    return item
 
 
 def _workspace(ls: ErdServer):

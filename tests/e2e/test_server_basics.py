@@ -142,3 +142,25 @@ async def test_completion_navigation_rename(client: LanguageClient):
             types.PrepareRenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=3, character=4 + emoji + 2))
         )
     assert "cardinality" in str(err.value)
+
+
+async def test_long_completion_lists_defer_documentation_to_resolve(client: LanguageClient):
+    uri = "file:///tmp/erd-e2e/many.mmd"
+    blocks = "".join(f"    E{i:02d} {{\r\n        int id_{i} PK\r\n    }}\r\n" for i in range(30))
+    text = "erDiagram\r\n" + blocks + "    E00 ||--o{ \r\n"
+    open_doc(client, uri, text)
+    await diagnostics(client, uri)
+    line = text.count("\r\n") - 1
+    c = await client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=17))
+    )
+    items = [i for i in c.items if i.label.startswith("E")]
+    assert len(items) == 30
+    caps = client.capabilities.text_document.completion.completion_item
+    resolves = caps.resolve_support is not None and "documentation" in (caps.resolve_support.properties or [])
+    item = next(i for i in items if i.label == "E07")
+    if resolves:
+        assert item.documentation is None and item.data is not None
+        item = await client.completion_item_resolve_async(item)
+    doc = item.documentation.value if isinstance(item.documentation, types.MarkupContent) else item.documentation
+    assert "id_7" in doc
