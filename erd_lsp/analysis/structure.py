@@ -208,7 +208,12 @@ class _Index:
 
 
 def _unit_index(unit) -> _Index:
-    return _Index(unit)
+    """The lookups of a diagram, built once per diagram version (hover asks for one token
+    at a time; building them is a pass over every reference and attribute)."""
+    idx = unit.__dict__.get("_structure_index")
+    if idx is None:
+        idx = unit.__dict__["_structure_index"] = _Index(unit)
+    return idx
 
 
 def _clean_name(parse: Parse, s: int, e: int) -> str:
