@@ -410,14 +410,14 @@ class _Builder:
             # records no relationship
             for name, (s0, e0) in facts[1]:
                 r = TextRange(base + s0, base + e0)
-                self.add_entity(name, r)
+                self.add_entity(name, r).references.append(r)
                 self.refs.append(Reference(name, r, "relationship"))
             return
         _, left, right, lc, rc, ident, label, rel, class_lists = facts
         lr = TextRange(base + rel[2], base + rel[3])
         rr = TextRange(base + rel[4], base + rel[5])
-        self.add_entity(left, lr)
-        self.add_entity(right, rr)
+        self.add_entity(left, lr).references.append(lr)
+        self.add_entity(right, rr).references.append(rr)
         self.refs.append(_new(Reference, (left, lr, "relationship")))
         self.refs.append(_new(Reference, (right, rr, "relationship")))
         lookup = self.subgraph_lookup
@@ -484,8 +484,11 @@ class _Builder:
         classes = [self.value(t, base) for t in lists[1].child_tokens({K.UNICODE_TEXT})]
         for t in lists[0].child_tokens({K.UNICODE_TEXT}):
             v = self.value(t, base)
-            if v in self.entities:
-                self.refs.append(Reference(v, self.rng(t, base), "class"))
+            e = self.entities.get(v)
+            if e is not None:
+                r = self.rng(t, base)
+                e.references.append(r)
+                self.refs.append(Reference(v, r, "class"))
         for t in lists[1].child_tokens({K.UNICODE_TEXT}):
             self.class_uses.append((self.value(t, base), self.rng(t, base)))
         self.set_class(ids, classes)
@@ -513,7 +516,9 @@ class _Builder:
             e = self.entities.get(i)
             if e is not None:
                 e.styles.extend(styles)
-                self.refs.append(Reference(i, self.rng(t, base), "style"))
+                r = self.rng(t, base)
+                e.references.append(r)
+                self.refs.append(Reference(i, r, "style"))
             sg = self.subgraph_lookup.get(i)
             if sg is not None:
                 sg["styles"].extend(styles)
@@ -596,25 +601,12 @@ class _Builder:
         self.member(sg["id"])
 
     def finish(self) -> Diagram:
-        # references collected during the walk
-        refs_by_name: dict[str, list] = {}
-        for r in self.refs:
-            refs_by_name.setdefault(r.name, []).append(r.range)
+        # each entity's other uses were collected as the walk met them, in source order
         entities = {}
         for name, e in self.entities.items():
-            defs = set(e.definitions)
             entities[name] = Entity(
-                name=name,
-                alias=e.alias or None,
-                implicit=e.implicit,
-                attributes=tuple(e.attributes),
-                definitions=tuple(e.definitions),
-                blocks=tuple(e.blocks),
-                references=tuple(r for r in refs_by_name.get(name, ()) if r not in defs),
-                alias_range=e.alias_range,
-                classes=tuple(e.classes),
-                styles=tuple(e.styles),
-                first_mention=e.first,
+                name, e.alias or None, e.implicit, tuple(e.attributes), tuple(e.definitions), tuple(e.blocks),
+                tuple(e.references), e.alias_range, tuple(e.classes), tuple(e.styles), e.first,
             )
         classes = {n: ClassDef(n, tuple(c[0]), tuple(c[1]), tuple(c[2])) for n, c in self.classes.items()}
         subgraphs = tuple(
