@@ -276,11 +276,26 @@ class _Builder:
             return None
         return vals[-1]
 
-    def entity_stmt(self, node: Node, base: int) -> None:
+    def entity_cache(self, node: Node, base: int) -> list:
+        """``[facts, the base the attributes were placed at, those attributes]`` of an
+        entity statement, kept on the node: an unchanged statement is read once."""
         cache = node.facts
         if cache is None:
-            # [facts, the base the attributes below were made for, those attributes]
             cache = node.facts = [self.entity_facts(node, base), None, ()]
+        return cache
+
+    def rel_facts_of(self, node: Node, base: int):
+        """What a relationship statement says (kept on the node, but for a fast statement,
+        whose reading costs next to nothing)."""
+        if node.__class__ is FastNode:
+            return _fast_rel_facts(node)
+        facts = node.facts
+        if facts is None:
+            facts = node.facts = self.rel_facts(node, base)
+        return facts
+
+    def entity_stmt(self, node: Node, base: int) -> None:
+        cache = self.entity_cache(node, base)
         facts = cache[0]
         if not facts:
             return
@@ -397,12 +412,7 @@ class _Builder:
         )
 
     def rel_stmt(self, node: Node, base: int) -> None:
-        if node.__class__ is FastNode:
-            facts = _fast_rel_facts(node)  # cheap: not kept (the relationship holds it all)
-        else:
-            facts = node.facts
-            if facts is None:
-                facts = node.facts = self.rel_facts(node, base)
+        facts = self.rel_facts_of(node, base)
         if not facts:
             return
         if facts[0] == "broken":
@@ -683,26 +693,27 @@ def _collapse_newlines(text: str) -> str:
 def statement_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
     """What an entity statement says besides its attributes, ``(name, alias, has a
     block, classes)``, or what a relationship says, without positions; None when not
-    known. Without ``parse`` only cached facts are read."""
-    cache = node.facts
+    known. Without ``parse`` only what the node already holds is read."""
+    fast = node.__class__ is FastNode
     if node.kind == K.REL_STMT:
-        if node.__class__ is FastNode:
-            cache = _fast_rel_facts(node)
-        elif cache is None:
-            if parse is None:
-                return None
-            cache = node.facts = _Builder(parse).rel_facts(node, base)
-        if not cache:
+        if parse is not None:
+            facts = _Builder(parse).rel_facts_of(node, base)
+        else:
+            facts = _fast_rel_facts(node) if fast else node.facts
+        if not facts:
             return None
-        if cache[0] == "broken":
-            return ("broken", tuple(n for n, _ in cache[1]))
-        _ok, left, right, lc, rc, ident, label, _rel, class_lists = cache
+        if facts[0] == "broken":
+            return ("broken", tuple(n for n, _ in facts[1]))
+        _ok, left, right, lc, rc, ident, label, _rel, class_lists = facts
         return (left, right, lc, rc, ident, label, tuple((o, tuple(c)) for o, c, _u in class_lists))
-    if cache is None:
-        if parse is None:
-            return None
-        cache = node.facts = [_Builder(parse).entity_facts(node, base), None, ()]
-    facts = cache[0]
+    if parse is not None:
+        facts = _Builder(parse).entity_cache(node, base)[0]
+    elif node.facts is not None:
+        facts = node.facts[0]
+    elif fast:
+        facts = _fast_entity_facts(node)
+    else:
+        return None
     if not facts:
         return None
     name, _span, alias, _alias_rel, block_rel, _attrs, classes, _uses = facts

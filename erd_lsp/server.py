@@ -11,7 +11,6 @@ reparses only what it touched; pygls's own copy of the text is not kept.
 from __future__ import annotations
 
 import gc
-
 import logging
 import os
 import sys
@@ -326,10 +325,11 @@ class ErdServer(LanguageServer):
 
 
 def freeze_new_models(doc: Document) -> None:
-    """A model just built for a large diagram is hundreds of thousands of long-lived,
-    acyclic objects: move them out of the cyclic collector's sight (``gc.freeze``) so
-    that its full collections, during typing, do not scan them again and again. Models
-    are rebuilt rarely (most edits derive their diagnostics without one)."""
+    """A model just built for a large diagram (with its tree) is hundreds of thousands of
+    long-lived objects free of reference cycles (``Document.release`` breaks the one
+    cycle): move them out of the cyclic collector's sight (``gc.freeze``) so that its
+    full collections, during typing, do not scan them again and again. Models are
+    rebuilt rarely (most edits derive their diagnostics without one)."""
     for u in doc.units:
         if "diagram" in u.__dict__ and not u.__dict__.get("_frozen"):
             gc.freeze()
@@ -371,13 +371,8 @@ def did_open(ls: ErdServer, params: types.DidOpenTextDocumentParams) -> None:
         od.doc.diagnostics(ls.settings_for(params.text_document.uri))
         od.doc.prepare_for_edits()  # the first keystroke then costs what the others do
     ls.publish(params.text_document.uri)
-    # the opened document's tree and model are long-lived and free of reference cycles
-    # (Document.release breaks the one cycle): keep the cyclic collector from scanning
-    # them again on every full collection (100+ ms on a large diagram, during typing)
-    gc.freeze()
     if od is not None:
-        for u in od.doc.units:
-            u._frozen = True
+        freeze_new_models(od.doc)  # (publish does it too, but not for clients that pull)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)

@@ -82,27 +82,33 @@ class LineIndex:
             while i >= 0:
                 starts.append(i + 1)
                 i = find("\n", i + 1)
-        self._set(starts)
+        self._chunks, self._bases = self._chunked(starts)
+        self._first = self._firsts(self._chunks, [], 0)
         self._ascii = text.isascii()
 
-    def _set(self, starts: list, chunks=(), bases=(), first_line: int = 0) -> None:
-        """Chunk ``starts`` (absolute, sorted) after the given leading chunks."""
-        chunks = list(chunks)
-        bases = list(bases)
-        size = self.CHUNK
+    @classmethod
+    def _chunked(cls, starts: list) -> tuple[list, list]:
+        """``starts`` (absolute, sorted) as chunks of relative offsets and their bases;
+        one chunk while short, so that edits in one place do not splinter it."""
+        size = cls.CHUNK
+        if len(starts) <= 2 * size:
+            size = max(1, len(starts))
+        chunks, bases = [], []
         for a in range(0, len(starts), size):
             part = starts[a : a + size]
             b = part[0]
             chunks.append(array("q", [x - b for x in part]))
             bases.append(b)
-        self._chunks = chunks
-        self._bases = bases
-        first = []
-        n = 0
+        return chunks, bases
+
+    @staticmethod
+    def _firsts(chunks: list, first: list, n: int) -> list:
+        """``first`` (the first line of each earlier chunk; ``n`` lines before
+        ``chunks``) extended over ``chunks``."""
         for c in chunks:
             first.append(n)
             n += len(c)
-        self._first = first
+        return first
 
     @property
     def line_starts(self) -> list:
@@ -119,15 +125,15 @@ class LineIndex:
 
     def edited(self, edit: "TextEdit", new_text: str) -> "LineIndex":
         """The index of ``new_text``, which is this index's text with ``edit`` applied:
-        only the lines the edit touches are scanned again (needs '\\n' line endings
-        around the edit; otherwise the whole text is scanned)."""
+        only the chunks holding the lines the edit touches are scanned again (needs
+        '\\n' line endings around the edit; otherwise the whole text is scanned)."""
         s, e = edit.range.start, edit.range.end
         text = self.text
         if "\r" in edit.new_text or "\r" in text[max(0, s - 1) : e + 1]:
             return LineIndex(new_text)
         bases = self._bases
         chunks = self._chunks
-        # the chunks holding the lines that start in (s, e], and the one before
+        # the chunks from the one holding s to the one holding e
         ca = max(0, bisect_right(bases, s) - 1)
         cb = max(ca, bisect_right(bases, e) - 1)
         delta = len(edit.new_text) - (e - s)
@@ -143,30 +149,15 @@ class LineIndex:
         while i >= 0:
             mid.append(s + i + 1)
             i = find("\n", i + 1)
-        region = region[:a] + mid + [x + delta for x in region[b2:]]
+        new_chunks, new_bases = self._chunked(region[:a] + mid + [x + delta for x in region[b2:]])
         idx = LineIndex.__new__(LineIndex)
         idx.text = new_text
         idx._ascii = self._ascii and edit.new_text.isascii()
-        if len(region) > 2 * self.CHUNK or cb - ca > 1 or not region:
-            idx._set(region, chunks[:ca], bases[:ca])
-            tail_chunks = chunks[cb + 1 :]
-            tail_bases = [x + delta for x in bases[cb + 1 :]]
-        else:
-            idx._chunks = chunks[:ca]
-            idx._bases = bases[:ca]
-            b = region[0]
-            idx._chunks.append(array("q", [x - b for x in region]))
-            idx._bases.append(b)
-            tail_chunks = chunks[cb + 1 :]
-            tail_bases = [x + delta for x in bases[cb + 1 :]] if delta else bases[cb + 1 :]
-        idx._chunks = idx._chunks + tail_chunks
-        idx._bases = idx._bases + tail_bases
-        first = self._first[:ca]
-        n = first[-1] + len(chunks[ca - 1]) if ca else 0
-        for c in idx._chunks[ca:]:
-            first.append(n)
-            n += len(c)
-        idx._first = first
+        idx._chunks = chunks[:ca] + new_chunks + chunks[cb + 1 :]
+        tail = bases[cb + 1 :]
+        idx._bases = bases[:ca] + new_bases + ([x + delta for x in tail] if delta else tail)
+        n = self._first[ca - 1] + len(chunks[ca - 1]) if ca else 0
+        idx._first = self._firsts(idx._chunks[ca:], self._first[:ca], n)
         return idx
 
     @property

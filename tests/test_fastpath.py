@@ -142,47 +142,36 @@ def test_negated_ascii_classes_equal_the_unicode_ranges_they_replace():
             assert bool(word_old.fullmatch(w)) == bool(word_new.fullmatch(w)), hex(cp)
 
 
-def test_name_index_reads_fast_statements_without_building_their_children():
-    """Navigation's index of every name occurrence is the same with and without the fast
-    path, and builds no fast statement's children (that would cost a parse of each)."""
+def _same_without_building(compute, seed: str) -> None:
+    """``compute(document)`` gives the same with and without the fast path, and builds
+    no fast statement's children (that would cost a parse of each, and keep it)."""
     from erd_lsp.analysis import Document
-    from erd_lsp.analysis.navigation import UnitIndex
 
     texts = [t for t in _corpus() if t.lstrip().startswith("erDiagram")][:80]
     if GEN.exists():
-        texts.append(_generated("--size", "small", "--seed", "21"))
+        texts.append(_generated("--size", "small", "--seed", seed))
     old = fastpath.ENABLED
     try:
         for text in texts:
             fastpath.ENABLED = True
-            unit = Document(text).units[0]
-            fast = UnitIndex(unit).occurrences
-            assert all(it._kids is None for it in unit.parse.items if isinstance(it, fastpath.FastNode))
+            doc = Document(text)
+            fast = compute(doc)
+            assert all(it._kids is None for u in doc.units for it in u.parse.items if isinstance(it, fastpath.FastNode))
             fastpath.ENABLED = False
-            slow = UnitIndex(Document(text).units[0]).occurrences
-            assert fast == slow, text
+            assert fast == compute(Document(text)), text
     finally:
         fastpath.ENABLED = old
+
+
+def test_name_index_reads_fast_statements_without_building_their_children():
+    """Navigation's index of every name occurrence."""
+    from erd_lsp.analysis.navigation import UnitIndex
+
+    _same_without_building(lambda doc: UnitIndex(doc.units[0]).occurrences, "21")
 
 
 def test_highlighting_and_folding_read_fast_statements_without_building_them():
-    """Semantic tokens and folding ranges are the same with and without the fast path,
-    and build no fast statement's children."""
-    from erd_lsp.analysis import Document
+    """Semantic tokens and folding ranges."""
     from erd_lsp.analysis.structure import folding_ranges, semantic_tokens
 
-    texts = [t for t in _corpus() if t.lstrip().startswith("erDiagram")][:80]
-    if GEN.exists():
-        texts.append(_generated("--size", "small", "--seed", "22"))
-    old = fastpath.ENABLED
-    try:
-        for text in texts:
-            fastpath.ENABLED = True
-            doc = Document(text)
-            fast = (semantic_tokens(doc), folding_ranges(doc))
-            assert all(it._kids is None for u in doc.units for it in u.parse.items if isinstance(it, fastpath.FastNode))
-            fastpath.ENABLED = False
-            doc = Document(text)
-            assert fast == (semantic_tokens(doc), folding_ranges(doc)), text
-    finally:
-        fastpath.ENABLED = old
+    _same_without_building(lambda doc: (semantic_tokens(doc), folding_ranges(doc)), "22")

@@ -64,6 +64,16 @@ class DiagramUnit:
     def source(self) -> str:
         return self.parse.source
 
+    def entity_index(self) -> Optional[dict]:
+        """Entity name -> its entity statements, once the model has been built (the
+        incremental diagnostics keep it up to date across edits)."""
+        index = self.__dict__.get("_entity_index")
+        if index is None and "diagram" in self.__dict__:
+            from erd_lsp.analysis.incremental import entity_index
+
+            index = self._entity_index = entity_index(self.parse)
+        return index
+
     def to_host(self, r: TextRange) -> TextRange:
         m = self.block.map
         if m.is_identity:
@@ -170,7 +180,7 @@ class Document:
                     # it would keep the old text and model alive)
                     s, e = edit.range.start, edit.range.end
                     lines = "\n" in edit.new_text or "\n" in self.text[s:e]
-                    unit._prev = Previous(findings, self.entity_index(old), edit, p.window, old.parse.items, lines)
+                    unit._prev = Previous(findings, old.entity_index(), edit, p.window, old.parse.items, lines)
                 doc.__dict__["units"] = [unit]
                 return doc
             return doc
@@ -272,16 +282,7 @@ class Document:
         self.line_index
         for u in self.units:
             u.parse.extents
-            self.entity_index(u)
-
-    def entity_index(self, unit: DiagramUnit) -> Optional[dict]:
-        """Entity name -> entity statements of a diagram whose model has been built."""
-        index = unit.__dict__.get("_entity_index")
-        if index is None and "diagram" in unit.__dict__:
-            from erd_lsp.analysis.incremental import entity_index
-
-            index = unit._entity_index = entity_index(unit.parse)
-        return index
+            u.entity_index()
 
 
 def _run_rule(rule, unit: DiagramUnit, settings: Settings, diagram: Optional[Diagram]) -> list[Diagnostic]:

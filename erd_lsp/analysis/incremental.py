@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related
+from erd_lsp.analysis.diagnostics import Diagnostic
 from erd_lsp.model import partial, statement_identity
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.tree import Node
@@ -104,7 +104,9 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
         if moved is None:
             return None
         out.append(moved)
-    out.extend(run_rule(rule, unit, None) for rule in rules if rule.CODE in syntax)
+    for rule in rules:
+        if rule.CODE in syntax:
+            out.extend(run_rule(rule, unit, None))
     if per_entity and changed:
         where = {id(n): b for n, _, b in news}
         statements = []
@@ -116,14 +118,9 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
                 statements.append((node, base))
         statements.sort(key=lambda x: x[1])
         mini = partial(parse, statements)
-        out.extend(run_rule(rule, unit, mini) for rule in per_entity)
-    flat = []
-    for found in out:
-        if isinstance(found, list):
-            flat.extend(found)
-        else:
-            flat.append(found)
-    return flat, index
+        for rule in per_entity:
+            out.extend(run_rule(rule, unit, mini))
+    return out, index
 
 
 def _statements(items, starts, parse):
@@ -146,11 +143,19 @@ def _statements(items, starts, parse):
     return out
 
 
+def _ranges(d: Diagnostic):
+    """Every range a finding carries: its own, its related information's, its fixes'."""
+    yield d.range
+    for x in d.related:
+        yield x.range
+    for f in d.fixes:
+        for t in f.edits:
+            yield t.range
+
+
 def _reaches(d: Diagnostic, s: int) -> bool:
-    """Whether a position of ``d`` (its range, related ranges, fix edits) is at or after ``s``."""
-    if d.range.end >= s or any(x.range.end >= s for x in d.related):
-        return True
-    return any(t.range.end >= s for f in d.fixes for t in f.edits)
+    """Whether a position of ``d`` is at or after ``s``."""
+    return any(r.end >= s for r in _ranges(d))
 
 
 def _move(p: int, s: int, e: int, delta: int) -> Optional[int]:
@@ -161,34 +166,23 @@ def _move(p: int, s: int, e: int, delta: int) -> Optional[int]:
     return None  # inside the replaced text, or at an insertion point (before or after it?)
 
 
-def _moved_range(r: TextRange, s: int, e: int, delta: int) -> Optional[TextRange]:
-    a = _move(r.start, s, e, delta)
-    b = _move(r.end, s, e, delta)
-    if a is None or b is None:
-        return None
-    return TextRange(a, b)
+class _InEdit(Exception):
+    """A position of a finding lies in the edited text."""
 
 
 def _moved(d: Diagnostic, s: int, e: int, delta: int) -> Optional[Diagnostic]:
     """``d`` with every position moved by the edit; None if one is in the edited text."""
-    if delta == 0 and d.range.end < s and not d.related and not d.fixes:
+    if delta == 0 and not any(r.end >= s for r in _ranges(d)):
         return d
-    rng = _moved_range(d.range, s, e, delta)
-    if rng is None:
+
+    def move(r: TextRange) -> TextRange:
+        a = _move(r.start, s, e, delta)
+        b = _move(r.end, s, e, delta)
+        if a is None or b is None:
+            raise _InEdit
+        return TextRange(a, b)
+
+    try:
+        return d.with_map(move, d.diagram)
+    except _InEdit:
         return None
-    related = []
-    for x in d.related:
-        rr = _moved_range(x.range, s, e, delta)
-        if rr is None:
-            return None
-        related.append(Related(rr, x.message))
-    fixes = []
-    for f in d.fixes:
-        edits = []
-        for t in f.edits:
-            tr = _moved_range(t.range, s, e, delta)
-            if tr is None:
-                return None
-            edits.append(TextEdit(tr, t.new_text))
-        fixes.append(Fix(f.title, tuple(edits), f.safe))
-    return Diagnostic(d.code, d.message, rng, d.severity, tuple(related), tuple(fixes), d.tags, d.diagram, d.subject)

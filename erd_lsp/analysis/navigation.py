@@ -274,21 +274,13 @@ class UnitIndex:
             return
         entity = o.name
         names = self.attribute_names.setdefault(entity, set())
-        # the model holds this statement's attributes (with their current base)
-        for a in self._attributes_of(item, base, attrs):
-            r = a.type_range
+        for a in attrs:  # their spans are relative: placed at this statement's start
+            b = base + a.at
+            r = TextRange(b + a.type_at, b + a.type_end)
             occs.append(Occurrence(TYPE, a.type, r, r, "type", entity=entity, token=K.ATTRIBUTE_WORD))
-            r = a.name_range
+            r = TextRange(b + a.name_at, b + a.name_end)
             occs.append(Occurrence(ATTRIBUTE, a.name, r, r, "attribute", True, entity=entity, token=K.ATTRIBUTE_WORD))
             names.add(a.name)
-
-    def _attributes_of(self, item: FastNode, base: int, attrs) -> tuple:
-        facts = item.facts
-        if facts is not None and facts[1] is not None:
-            attrs = facts[2]
-        if attrs and attrs[0].base != base:
-            attrs = tuple(a.moved(base) for a in attrs)
-        return attrs
 
     def _attributes(self, block: Node, base: int, entity: str, occs: list) -> None:
         names = self.attribute_names.setdefault(entity, set())

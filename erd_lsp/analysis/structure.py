@@ -755,11 +755,11 @@ def _unit_tokens(unit) -> list[tuple]:
     d = unit.diagram
     raw: list[tuple[int, int, str, tuple]] = []  # diagram offsets
     idx = _unit_index(unit)
-    for item, base in zip(parse.items, parse.starts):
+    for i, (item, base) in enumerate(zip(parse.items, parse.starts)):
         if item.__class__ is FastNode:
             _fast_tokens(item, base, idx, raw)
             continue
-        for tok in (_rec(item, base, ()) if isinstance(item, Node) else ((item[0], base + item[1], base + item[2], ()),)):
+        for tok in iter_tokens(parse, i, i + 1):
             _add_token(unit, tok, idx, d, raw)
     return _finish_tokens(unit, raw)
 
@@ -791,10 +791,7 @@ def _fast_tokens(item: FastNode, base: int, idx: _Index, raw: list) -> None:
         return
     (ns, ne), block, attrs = item.fast
     raw.append((base + ns, base + ne, "class", ("declaration",)))
-    facts = item.facts
-    if facts is not None and facts[1] is not None:
-        attrs = facts[2]
-    for a in attrs:
+    for a in attrs:  # their spans are relative: placed at this statement's start
         b = base + a.at
         raw.append((b + a.type_at, b + a.type_end, "type", ()))
         raw.append((b + a.name_at, b + a.name_end, "property", ("declaration",)))

@@ -26,16 +26,10 @@ from collections import OrderedDict
 from sys import intern
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.lexer import DIRECTION_WORD
+from erd_lsp.syntax.preprocess import REMOVED_TOKEN
 from erd_lsp.syntax.tree import Attribute, Node
 
-# token kind of each kind of text preprocessing removed (trivia in the tree)
-_REMOVED_KIND = {
-    "front_matter": K.FRONT_MATTER,
-    "directive": K.DIRECTIVE,
-    "comment": K.COMMENT,
-    "whitespace": K.WHITESPACE,
-    "style_semicolon": K.REMOVED_SEMI,
-}
 
 ENABLED = True  # tests switch it off to compare with the general parser
 
@@ -75,7 +69,6 @@ _ATTR = re.compile(
 )
 _KEYS = re.compile(_KEY, re.ASCII)
 _BLOCK_END = re.compile(r"[ \t\n]*\}(?=[ \t]*\n)")
-_DIRECTION = re.compile(r"direction", re.IGNORECASE)
 
 _CARD_KIND = {
     "|o": K.ZERO_OR_ONE,
@@ -90,11 +83,13 @@ _CARD_KIND = {
 
 class FastNode(Node):
     """A statement taken by the fast path. ``fast`` holds its spans (relative to its
-    start): for a relationship ``(left, left card, left card kind, line, line kind,
-    right card, right card kind, right, label)``; for an entity ``(name, block or None,
-    attributes)`` with the :class:`~erd_lsp.syntax.tree.Attribute` records of its block:
-    the values as Mermaid reads them (the text of a fast statement is never rewritten by
-    preprocessing) and their spans.
+    start): for a relationship ``(spans, left card kind, line kind, right card kind)``
+    with ``spans`` the 14 offsets ``model.Relationship.rel`` has (statement, left, right,
+    left card, right card, line, label); for an entity ``((name start, name end), (block
+    start, block end) or None, attributes)`` with the
+    :class:`~erd_lsp.syntax.tree.Attribute` records of its block (placed at the start the
+    statement had when it was parsed; their spans are relative). Values are as Mermaid
+    reads them: the text of a fast statement is never rewritten by preprocessing.
     Its children are built on first use."""
 
     __slots__ = ("text", "fast", "_kids")
@@ -320,7 +315,7 @@ def run_fast(p, states: list, stop) -> bool:
         if dir_at < sle:
             # windows that grow: a reparse looks little ahead, a full parse few times
             window = min(window * 2, 65536)
-            d = _DIRECTION.search(src, resume, sle + window)
+            d = DIRECTION_WORD.search(src, resume, sle + window)
             dir_at = d.start() if d is not None else sle + window - 8
             if dir_at < sle:
                 break
@@ -334,7 +329,7 @@ def run_fast(p, states: list, stop) -> bool:
         if stop is not None and stop(p, st, first):
             return False
         for rm in pending:
-            items.append((_REMOVED_KIND.get(rm.kind, K.WHITESPACE), 0, rm.end - rm.start))
+            items.append((REMOVED_TOKEN.get(rm.kind, K.WHITESPACE), 0, rm.end - rm.start))
             starts.append(rm.start)
             states.append(st)
             st = None

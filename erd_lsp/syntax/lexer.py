@@ -188,7 +188,9 @@ def _state(key: str):
 
 
 _LOWER_DIRECTION = "direction"
-_DIRECTION_WORD = re.compile(_LOWER_DIRECTION, re.IGNORECASE | re.ASCII)
+# where the direction rules can match: only on a line with this word (the rules are
+# ASCII-case-insensitive, so is the search); the fast path checks lines with it too
+DIRECTION_WORD = re.compile(_LOWER_DIRECTION, re.IGNORECASE | re.ASCII)
 
 
 def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts: frozenset[int] | None = None) -> Iterator[tuple[str, int, int, tuple[str, ...]]]:
@@ -222,7 +224,7 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
                     line_end = n
             if next_dir < pos and pos >= dir_clear:
                 # the direction rules can match only on a line with "direction" on it
-                d = _DIRECTION_WORD.search(text, pos, pos + 8192)
+                d = DIRECTION_WORD.search(text, pos, pos + 8192)
                 if d is not None:
                     next_dir = d.start()
                 else:

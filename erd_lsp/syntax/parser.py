@@ -19,9 +19,9 @@ from bisect import bisect_right
 from typing import Optional
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.syntax.fastpath import _REMOVED_KIND, run_fast
+from erd_lsp.syntax.fastpath import run_fast
 from erd_lsp.syntax.lexer import INITIAL, BLOCK, conflict_lines, lex
-from erd_lsp.syntax.preprocess import Preprocessed, preprocess
+from erd_lsp.syntax.preprocess import REMOVED_TOKEN, Preprocessed, preprocess
 from erd_lsp.syntax.tree import Node, Parse, SyntaxError
 from erd_lsp.text import paused_gc
 
@@ -62,7 +62,7 @@ def _gap(removed, ri: int, pos: int, stop: int, st):
         if ri < n and removed[ri].start <= pos:
             r = removed[ri]
             end = min(r.end, stop)
-            yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), pos, end, None, st)
+            yield (REMOVED_TOKEN.get(r.kind, K.WHITESPACE), pos, end, None, st)
         else:
             end = min(removed[ri].start if ri < n else stop, stop)
             yield (K.WHITESPACE, pos, end, None, st)
@@ -139,7 +139,7 @@ class TokenStream:
                         if ri < len(removed) and removed[ri].start <= pos < removed[ri].end:
                             r = removed[ri]
                             stop = min(r.end, b)
-                            yield (_REMOVED_KIND.get(r.kind, K.WHITESPACE), pos, stop, None, st)
+                            yield (REMOVED_TOKEN.get(r.kind, K.WHITESPACE), pos, stop, None, st)
                             ri += 1
                         else:
                             stop = removed[ri].start if ri < len(removed) and removed[ri].start < b else b

@@ -23,6 +23,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
+from erd_lsp.syntax import kinds as K
 from erd_lsp.text import MapBuilder, SourceMap
 
 # JavaScript's \s, \w and '.' (no unicode flag), which differ from Python's.
@@ -58,6 +59,15 @@ DIRECTIVE = "directive"
 COMMENT = "comment"
 WHITESPACE = "whitespace"  # trimmed leading whitespace, dedent indentation, '\r' of CRLF
 STYLE_SEMI = "style_semicolon"
+
+# the token kind of each kind of removed text (trivia in the syntax tree)
+REMOVED_TOKEN = {
+    FRONT_MATTER: K.FRONT_MATTER,
+    DIRECTIVE: K.DIRECTIVE,
+    COMMENT: K.COMMENT,
+    WHITESPACE: K.WHITESPACE,
+    STYLE_SEMI: K.REMOVED_SEMI,
+}
 
 
 class Removed(NamedTuple):
