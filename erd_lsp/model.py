@@ -720,6 +720,157 @@ def statement_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
     return (name, alias, block_rel is not None, None if classes is None else tuple(classes))
 
 
+def entity_statement_facts(parse: Parse, node: Node, base: int):
+    """What an entity statement says (``(name, name span, alias, alias span, block span,
+    attributes, classes, class uses)``, spans relative to the statement), or ``()``;
+    cached on the node."""
+    return _Builder(parse).entity_cache(node, base)[0]
+
+
+def relationship_facts(parse: Parse, node: Node, base: int):
+    """What a relationship statement says: ``("ok", left, right, left cardinality,
+    right cardinality, identifying, label, spans, class lists)`` (the 14 ints of
+    :class:`Relationship`'s ``rel``, relative to the statement), ``("broken", names)``
+    or ``()``."""
+    return _Builder(parse).rel_facts_of(node, base)
+
+
+class Names:
+    """Which names the entity statements declare and which relationships mention them:
+    what the rules of scope ``"entity"`` and ``"names"`` read, kept up to date across
+    edits (:meth:`edited`) without building the model.
+
+    ``decl``: name -> its entity statements (nodes, in source order; only names that
+    have one); ``rels``: name -> the complete relationship statements naming it (a node
+    once per end that names it, in no particular order); ``blocks``: how many entity
+    statements have a ``{ }`` block. Diagrams with subgraphs have no summary (a subgraph
+    id is a name too): :meth:`of` returns None for them."""
+
+    __slots__ = ("decl", "rels", "blocks", "flipped", "memo")
+
+    def __init__(self, decl: dict, rels: dict, blocks: int, flipped: frozenset = frozenset()) -> None:
+        self.decl = decl
+        self.rels = rels
+        self.blocks = blocks
+        self.flipped = flipped  # names declared before the last edit and not after, or the reverse
+        # what rules derive from the set of declared names, kept while it stays the same;
+        # after it changed, "previous" holds (the memo before, names added, names removed)
+        self.memo: dict = {}
+
+    @classmethod
+    def of(cls, parse: Parse, memo: Optional[dict] = None) -> "Optional[Names]":
+        decl: dict = {}
+        rels: dict = {}
+        blocks = 0
+        b = _Builder(parse)
+        for item, base in zip(parse.items, parse.starts):
+            if item.__class__ is tuple:
+                continue
+            k = item.kind
+            if k == K.ENTITY_STMT:
+                facts = b.entity_cache(item, base)[0]
+                if facts:
+                    decl.setdefault(facts[0], []).append(item)
+                    if facts[4] is not None:
+                        blocks += 1
+            elif k == K.REL_STMT:
+                facts = b.rel_facts_of(item, base)
+                if facts and facts[0] == "ok":
+                    rels.setdefault(facts[1], []).append(item)
+                    rels.setdefault(facts[2], []).append(item)
+            elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
+                return None
+        out = cls(decl, rels, blocks)
+        if memo is not None:
+            out.memo = memo
+        return out
+
+    def undeclared(self) -> list:
+        """Names that relationships mention and no entity statement declares."""
+        decl = self.decl
+        return [n for n in self.rels if n not in decl]
+
+    def edited(self, olds: list, news: list, base_of) -> "Names":
+        """The summary after the statements ``olds`` (old nodes with their identities, see
+        :func:`statement_identity`, prefixed by their kind) were replaced by ``news``
+        (new nodes, identities, starts) in one window; ``base_of(node)`` gives the start
+        of a node of the new parse outside the window. Shares what did not change."""
+        decl = self.decl
+        rels = self.rels
+        blocks = self.blocks
+        new_decl = None
+        slots: dict = {}
+        flipped: set = set()
+        for node, ident, _ in olds:
+            if ident[0] == K.ENTITY_STMT:
+                name = ident[1]
+                if new_decl is None:
+                    new_decl = dict(decl)
+                lst = new_decl.get(name, ())
+                for i, n in enumerate(lst):
+                    if n is node:
+                        slots.setdefault(name, i)
+                        new_decl[name] = lst = lst[:i] + lst[i + 1 :]
+                        break
+                if not lst:
+                    new_decl.pop(name, None)
+                    flipped.add(name)
+                if ident[3]:
+                    blocks -= 1
+        added: dict = {}
+        for node, ident, base in news:
+            if ident[0] == K.ENTITY_STMT:
+                added.setdefault(ident[1], []).append(node)
+                if ident[3]:
+                    blocks += 1
+        for name, nodes in added.items():
+            if new_decl is None:
+                new_decl = dict(decl)
+            lst = new_decl.get(name, [])
+            if not lst:
+                flipped.symmetric_difference_update((name,))
+            slot = slots.get(name)
+            if slot is None:
+                if not lst:
+                    slot = 0
+                else:  # a name the window did not declare before: place by position
+                    start = base_of(nodes[0])
+                    slot = 0
+                    while slot < len(lst) and base_of(lst[slot]) < start:
+                        slot += 1
+            new_decl[name] = lst[:slot] + nodes + lst[slot:]
+        new_rels = None
+        for node, ident, _ in olds:
+            if ident[0] == K.REL_STMT and not broken_identity(ident):
+                if new_rels is None:
+                    new_rels = dict(rels)
+                for name in {ident[1], ident[2]}:
+                    lst = [n for n in new_rels.get(name, ()) if n is not node]
+                    if lst:
+                        new_rels[name] = lst
+                    else:
+                        new_rels.pop(name, None)
+        for node, ident, _ in news:
+            if ident[0] == K.REL_STMT and not broken_identity(ident):
+                if new_rels is None:
+                    new_rels = dict(rels)
+                for name in (ident[1], ident[2]):
+                    new_rels[name] = new_rels.get(name, []) + [node]
+        out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, frozenset(flipped))
+        if not flipped:
+            out.memo = self.memo
+        else:
+            before = {k: v for k, v in self.memo.items() if k != "previous"}
+            added = frozenset(n for n in flipped if n in out.decl)
+            out.memo = {"previous": (before, added, out.flipped - added)}
+        return out
+
+
+def broken_identity(ident) -> bool:
+    """Whether a relationship's identity (kind first) is that of an incomplete one."""
+    return len(ident) == 3 and ident[1] == "broken" and isinstance(ident[2], tuple)
+
+
 def partial(parse: Parse, statements: list) -> Diagram:
     """The model of just these entity statements (``(node, start)``, in source order):
     what rules of scope ``"entity"`` need about the entities they declare."""

@@ -104,14 +104,15 @@ def test_fixing_is_a_fixpoint():
 def test_inserted_lines_keep_the_block_quote():
     md = "> ```mermaid\n> erDiagram\n>     A { int id }\n>     A ||--o{ ZZZ : x\n> ```\n\nafter\n"
     res = apply_fixes(Document(md, "markdown"), unsafe=True)
-    assert res.text == "> ```mermaid\n> erDiagram\n>     A { int id }\n>     A ||--o{ ZZZ : x\n>\n>     ZZZ {\n>     }\n> ```\n\nafter\n"
+    # declared after its first use, each inserted line quoted as the diagram is
+    assert res.text == "> ```mermaid\n> erDiagram\n>     A { int id }\n>     A ||--o{ ZZZ : x\n>     ZZZ {\n>     }\n> ```\n\nafter\n"
     assert res.fixed == {"W101": 1} and res.remaining == []
 
 
 def test_inserted_lines_keep_the_list_item():
     md = "- item\n\n  ```mermaid\n  erDiagram\n      A { int id }\n      A ||--o{ ZZZ : x\n  ```\n"
     res = apply_fixes(Document(md, "markdown"), unsafe=True)
-    assert res.text == "- item\n\n  ```mermaid\n  erDiagram\n      A { int id }\n      A ||--o{ ZZZ : x\n\n      ZZZ {\n      }\n  ```\n"
+    assert res.text == "- item\n\n  ```mermaid\n  erDiagram\n      A { int id }\n      A ||--o{ ZZZ : x\n      ZZZ {\n      }\n  ```\n"
 
 
 def test_a_fix_that_would_break_the_document_is_not_applied(monkeypatch):

@@ -90,3 +90,174 @@ def test_findings_move_with_the_edit():
     third = nxt.edited(TextEdit(TextRange(at, at + 3), "x\n        int x"))
     assert [d.code for d in third.diagnostics()].count("W102") == 2
     assert third.diagnostics() == Document(third.text).diagnostics()
+
+
+# -- edits that change relationships and declarations (scope "names", the summary) ------
+
+def _typos(text: str, rng: random.Random, k: int) -> str:
+    """``text`` with the right end of ``k`` relationships misspelt (W101 findings)."""
+    lines = text.split("\n")
+    rels = [i for i, l in enumerate(lines) if re.match(r"^\s+\S+ \S+ [A-Z_0-9]+ : ", l)]
+    for i in rng.sample(rels, min(k, len(rels))):
+        m = re.match(r"^(\s+\S+ \S+ )([A-Z_0-9]+)( : .*)$", lines[i])
+        name = m.group(2)
+        lines[i] = m.group(1) + name[:-2] + name[-1] + name[-2] + m.group(3)
+    return "\n".join(lines)
+
+
+def _statement_edits(t: str, rng: random.Random, names: list) -> TextEdit:
+    """A random statement-level edit: delete or restore a `}`, add or remove a
+    relationship (to a declared name, a misspelt one or a new one), paste or delete a
+    block, rename an entity in its statement."""
+    lines = t.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    kind = rng.randrange(6)
+    if kind == 0:  # break or repair a block
+        closes = [i for i, l in enumerate(lines) if l.strip() == "}"]
+        if closes:
+            i = rng.choice(closes)
+            a = starts[i] + lines[i].index("}")
+            return TextEdit(TextRange(a, a + 1), "")
+        i = rng.randrange(len(lines))
+        return TextEdit(TextRange(starts[i], starts[i]), "    }\n")
+    if kind == 1:  # a new relationship line
+        i = rng.randrange(1, len(lines))
+        left = rng.choice(names)
+        right = rng.choice(names + [rng.choice(names)[:-1] + "Q", "BRAND_NEW"])
+        return TextEdit(TextRange(starts[i], starts[i]), f"    {left} ||--o{{ {right} : r{i}\n")
+    if kind == 2:  # delete a relationship line
+        rels = [i for i, l in enumerate(lines) if " : " in l and ("--" in l or ".." in l)]
+        if rels:
+            i = rng.choice(rels)
+            return TextEdit(TextRange(starts[i], starts[i + 1]), "")
+    if kind == 3:  # paste a block (sometimes of a name a typo is close to)
+        i = rng.randrange(1, len(lines))
+        name = rng.choice([rng.choice(names) + "S", f"PASTED_{i}", rng.choice(names)])
+        return TextEdit(TextRange(starts[i], starts[i]), f"    {name} {{\n        int id PK\n        string id\n    }}\n")
+    if kind == 4:  # delete a whole block
+        opens = [i for i, l in enumerate(lines) if l.rstrip().endswith("{")]
+        if opens:
+            i = rng.choice(opens)
+            j = next((k for k in range(i, len(lines)) if lines[k].strip() == "}"), i)
+            return TextEdit(TextRange(starts[i], starts[j + 1]), "")
+    # rename an entity where it is declared
+    opens = [i for i, l in enumerate(lines) if l.rstrip().endswith("{")]
+    i = rng.choice(opens) if opens else 1
+    m = re.match(r"^\s*", lines[i])
+    a = starts[i] + m.end()
+    return TextEdit(TextRange(a, a + 1), rng.choice(["X", "", "Q_"]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_statement_edits_keep_the_summary_and_equal_a_full_run(seed, monkeypatch):
+    taken = []
+    real = incremental.update
+
+    def counting(*a, **k):
+        r = real(*a, **k)
+        taken.append(r is not None)
+        return r
+
+    monkeypatch.setattr(incremental, "update", counting)
+    rng = random.Random(100 + seed)
+    settings = Settings()
+    texts = _texts()
+    for text in texts[-2:] + texts[:2]:
+        text = _typos(text, rng, 4)
+        doc = Document(text)
+        doc.diagnostics(settings)
+        names = list(doc.units[0].diagram.entities) or ["A"] if doc.units else ["A"]
+        for _ in range(20):
+            nxt = doc.edited(_statement_edits(doc.text, rng, names))
+            got = nxt.diagnostics(settings)
+            fresh = Document(nxt.text)
+            want = fresh.diagnostics(settings)
+            assert got == want, nxt.text
+            if nxt.units and nxt.units[0].__dict__.get("_names") is not None and fresh.units:
+                fresh.units[0].diagram
+                assert _summary(nxt.units[0]) == _summary(fresh.units[0])
+            doc.release()
+            doc = nxt
+    # relationship and declaration edits no longer rebuild the model
+    assert sum(taken) >= 0.6 * len(taken) > 0
+
+
+def _summary(unit) -> tuple:
+    """A diagram's names summary in positions (nodes differ between parses)."""
+    p = unit.parse
+    where = {id(it): st for it, st in zip(p.items, p.starts)}
+    names = unit.names()
+    decl = {n: [where[id(x)] for x in nodes] for n, nodes in names.decl.items()}
+    rels = {n: sorted(where[id(x)] for x in nodes) for n, nodes in names.rels.items()}
+    return decl, rels, names.blocks
+
+
+def _large_like() -> str:
+    if not GEN.exists():
+        pytest.skip("../shared/tools/perf/gen_erd.py is not here")
+    return subprocess.run([sys.executable, str(GEN), "-n", "300", "-m", "300"], capture_output=True, text=True, check=True).stdout
+
+
+def test_breaking_repairing_and_pasting_do_not_rebuild_the_model(monkeypatch):
+    """The benchmark's edits (delete a `}` before a relationship line and put it back,
+    paste 18 blocks with relationships and take them out), with W101 findings about:
+    every one is derived, none runs the rules on a new model."""
+    built = []
+    from erd_lsp import analysis
+
+    real_build = analysis.build
+    monkeypatch.setattr(analysis, "build", lambda p: built.append(1) or real_build(p))
+    text = _typos(_large_like(), random.Random(7), 6)
+    doc = Document(text)
+    before = doc.diagnostics()
+    assert sum(d.code == "W101" for d in before) >= 5
+    doc.prepare_for_edits()
+    built.clear()
+    lines = text.split("\n")
+    close = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip() == "}" and " : " in lines[i + 1])
+    at = sum(len(l) + 1 for l in lines[:close]) + lines[close].index("}")
+    paste = "".join(f"    PASTED_{i} {{\n        int id PK\n    }}\n    PASTED_{i} ||--o{{ PASTED_{(i + 1) % 18} : p\n" for i in range(18))
+    edits = [TextEdit(TextRange(at, at + 1), ""), TextEdit(TextRange(at, at), "}"),
+             TextEdit(TextRange(at + 2, at + 2), paste), TextEdit(TextRange(at + 2, at + 2 + len(paste)), "")]
+    for e in edits:
+        nxt = doc.edited(e)
+        got = nxt.diagnostics()
+        assert not built, "the model was built"
+        assert got == Document(nxt.text).diagnostics()
+        built.clear()
+        doc = nxt
+    assert doc.diagnostics() == before
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook dynamic programme."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def test_closest_is_the_nearest_declared_name_first_in_alphabetical_order():
+    from erd_lsp.analysis.rules.w101_undeclared_entity import closest, guess
+
+    rng = random.Random(5)
+    for _ in range(400):
+        cands = sorted({"".join(rng.choice("abAB_") for _ in range(rng.randint(1, 8))) for _ in range(rng.randint(0, 12))})
+        name = "".join(rng.choice("abAB_") for _ in range(rng.randint(1, 8)))
+        limit = max(1, len(name) // 4)
+        scored = [(_osa(name.lower(), c.lower()), c) for c in cands]
+        ok = [x for x in scored if x[0] <= limit]
+        assert closest(name, cands) == (min(ok)[1] if ok else None), (name, cands)
+        # derived after names were declared: the same as computed afresh
+        added = sorted({"".join(rng.choice("abAB_") for _ in range(rng.randint(1, 8))) for _ in range(3)} - set(cands))
+        memo = {"previous": ({"guesses": {name: closest(name, cands)}}, frozenset(added), frozenset())}
+        assert guess(memo, name) == closest(name, cands + added)

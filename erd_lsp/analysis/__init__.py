@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related, Severity
 from erd_lsp.analysis.rules import BY_CODE, RULES
-from erd_lsp.model import Diagram, build
+from erd_lsp.model import Diagram, Names, build, relationship_facts
 from erd_lsp.syntax.hosts import Block, find_blocks, host_kind_for_path
 from erd_lsp.syntax.parser import parse as parse_diagram
 from erd_lsp.syntax.preprocess import OTHER_DIAGRAM_KEYWORDS
@@ -64,15 +64,21 @@ class DiagramUnit:
     def source(self) -> str:
         return self.parse.source
 
-    def entity_index(self) -> Optional[dict]:
-        """Entity name -> its entity statements, once the model has been built (the
-        incremental diagnostics keep it up to date across edits)."""
-        index = self.__dict__.get("_entity_index")
-        if index is None and "diagram" in self.__dict__:
-            from erd_lsp.analysis.incremental import entity_index
+    def names(self) -> Optional[Names]:
+        """The names summary the incremental diagnostics keep up to date across edits
+        (made once the model has been built, when it reads the cached facts; None for a
+        diagram with subgraphs)."""
+        d = self.__dict__
+        if "_names" not in d and "diagram" in d:
+            self._names = Names.of(self.parse, self.memo) if not self.diagram.subgraphs else None
+        return d.get("_names")
 
-            index = self._entity_index = entity_index(self.parse)
-        return index
+    @cached_property
+    def memo(self) -> dict:
+        """What rules derive from the declared names on a full run (W101's suggestions),
+        handed to the names summary."""
+        names = self.__dict__.get("_names")
+        return names.memo if names is not None else {}
 
     def to_host(self, r: TextRange) -> TextRange:
         m = self.block.map
@@ -106,10 +112,23 @@ class DiagramUnit:
 
 
 class _RuleContext:
-    def __init__(self, unit: DiagramUnit, diagram: Optional[Diagram] = None) -> None:
+    def __init__(self, unit: DiagramUnit, diagram: Optional[Diagram] = None, names=None) -> None:
         self.unit = unit
         self.parse = unit.parse
         self._diagram = diagram
+        # for a rule of scope "names" after an edit: the summary, the names to check
+        # (None: all), the start of a statement node, the names of its old findings
+        self.names, self.subjects, self._bases, self.old_subjects = names if names is not None else (None, None, None, None)
+
+    @property
+    def memo(self) -> dict:
+        """Where a rule keeps what it derives from the set of declared names."""
+        return self.names.memo if self.names is not None else self.unit.memo
+
+    def relationship(self, node) -> tuple:
+        """``(start, facts)`` of a relationship statement of the summary."""
+        base = self._bases(node)
+        return base, relationship_facts(self.parse, node, base)
 
     @property
     def diagram(self) -> Diagram:
@@ -173,14 +192,14 @@ class Document:
                 p = reparse(old.parse, edit, new_text)
                 unit = DiagramUnit(doc, 0, blocks[0], p)
                 findings = old.__dict__.get("_findings")
-                if findings and getattr(p, "window", None) is not None:
+                if findings and getattr(p, "window", None) is not None and "\r" not in self.text[edit.range.start : edit.range.end]:
                     from erd_lsp.analysis.incremental import Previous
 
                     # what the next diagnostics can start from (not the old unit itself:
                     # it would keep the old text and model alive)
                     s, e = edit.range.start, edit.range.end
                     lines = "\n" in edit.new_text or "\n" in self.text[s:e]
-                    unit._prev = Previous(findings, old.entity_index(), edit, p.window, old.parse.items, lines)
+                    unit._prev = Previous(findings, old.names(), edit, p.window, old.parse.items, lines)
                 doc.__dict__["units"] = [unit]
                 return doc
             return doc
@@ -264,9 +283,9 @@ class Document:
         if prev is not None:
             from erd_lsp.analysis import incremental
 
-            result = incremental.update(prev, unit, settings, rules, lambda rule, u, d: _run_rule(rule, u, settings, d))
+            result = incremental.update(prev, unit, settings, rules, lambda rule, u, d, n, call="check_names": _run_rule(rule, u, settings, d, n, call))
         if result is not None:
-            found, unit._entity_index = result
+            found, unit._names = result
         else:
             found = []
             for rule in rules:
@@ -282,15 +301,24 @@ class Document:
         self.line_index
         for u in self.units:
             u.parse.extents
-            u.entity_index()
+            u.names()
 
 
-def _run_rule(rule, unit: DiagramUnit, settings: Settings, diagram: Optional[Diagram]) -> list[Diagnostic]:
-    """One rule's findings on a diagram (on ``diagram`` when given: a partial model),
-    with the configured severity, in host ranges. A rule that raises reports it."""
+def _run_rule(rule, unit: DiagramUnit, settings: Settings, diagram: Optional[Diagram], names=None, call="check_names"):
+    """One rule's findings on a diagram (on ``diagram`` when given: a partial model; on the
+    names summary when ``names`` is given: see :func:`incremental.update`), with the
+    configured severity, in host ranges. A rule that raises reports it. (``call="stale"``
+    returns what the rule's ``stale`` says instead, every name when it raises.)"""
     sev = settings.severity_of(rule.CODE, rule.SEVERITY)
+    if call == "stale":
+        ctx = _RuleContext(unit, None, names)
+        try:
+            return set(rule.stale(ctx))
+        except Exception:
+            return set(names[0].rels)
     try:
-        found = list(rule.check(_RuleContext(unit, diagram)))
+        ctx = _RuleContext(unit, diagram, names)
+        found = list(rule.check(ctx) if names is None else rule.check_names(ctx))
     except Exception as e:  # a rule bug must not take the document down
         found = [Diagnostic("E000", f"internal error in rule {rule.CODE}: {e!r}", TextRange(0, 0), Severity.ERROR)]
     out = []

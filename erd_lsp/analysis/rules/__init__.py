@@ -11,8 +11,13 @@ block be checked without rebuilding the model (``analysis/incremental.py``):
 only that entity's own statements (its findings carry the entity as ``subject``; after an
 edit the rule runs on a model of just the edited entities); ``"diagram"``: the whole
 model but attributes (its findings are kept, moved, after an edit that changes only
-attributes). A finding's message may name the line of a position only if the finding
-carries that position (range, related information or a fix).
+attributes); ``"names"``: which names entity statements declare, whether any has a
+block, and the relationships naming the finding's ``subject`` (the rule also has
+``check_names(ctx)``, its findings about ``ctx.subjects`` read from the names summary
+``ctx.names``, and ``stale(ctx)``, the names whose findings change when the declared
+names do). A finding's message may name the line of a position only if the finding
+carries that position (range, related information or a fix); ``MESSAGE_LINES = False``
+says a rule's messages name none, so an edit that adds lines only moves its findings.
 """
 
 from __future__ import annotations
