@@ -711,16 +711,17 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
 
         return step
 
-    def run_requests(key: str, title: str, method: str, params: dict, target: bool = False, summarize=None) -> Row:
+    def run_requests(key: str, title: str, method: str, params: dict, target: bool = False, summarize=None, step=None) -> Row:
         r = Row(key=key, name=title, anchor="bare pygls server (empty result)")
         failed: dict = {}
+        step = step or req_step(method, params)
         for s in sides:  # warm-up: a few requests, at most about a second's worth
             t_warm = time.monotonic()
-            for _ in range(cfg.req_warmup if s.error is None else 0):
+            for k in range(cfg.req_warmup if s.error is None else 0):
                 if time.monotonic() - t_warm > 1.0:
                     break
                 try:
-                    s.client.request(method, params, timeout=cfg.t_req)
+                    step(s, k)
                 except LspError as e:
                     failed[s.name] = describe(e)
                     break
@@ -728,7 +729,7 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
                     s.error = describe(e)
                     break
         live = [s for s in sides if s.name not in failed]
-        got, failed2 = interleave(live, req_step(method, params), cfg.req_reps, cfg, key)
+        got, failed2 = interleave(live, step, cfg.req_reps, cfg, key)
         failed.update(failed2)
         ours = got.get("erd", {}).get(method, [])
         base = got.get("bare", {}).get(method, [])
@@ -791,13 +792,31 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
                         s.error = describe(e)
         col = len(lines[S])
         params = {"textDocument": td, "position": {"line": S, "character": col}, "context": {"triggerKind": 1}}
+
+        def retyped(s: Side, k: int, col=col, params=params):
+            # what an editor does: the last character is typed (here: taken back and typed
+            # again, so the text stays the same), its diagnostics arrive, completion is asked
+            last = s.docs[uri].lines[S][col - 1]
+            s.change(uri, S, col - 1, S, col, "")
+            s.change(uri, S, col - 1, S, col - 1, last)
+            res, secs = s.client.request("textDocument/completion", params, timeout=cfg.t_req)
+            return [("textDocument/completion", secs, res)]
+
         log(f"c: completion ({label})")
         run_requests(
             f"c.completion.{prefix or 'empty'}",
-            f"c. completion at a relationship endpoint, {n_entities:,} entities ({label})",
+            f"c. completion at a relationship endpoint right after a keystroke, {n_entities:,} entities ({label})",
             "textDocument/completion",
             params,
             target=True,
+            summarize=sum_completion,
+            step=retyped,
+        )
+        run_requests(
+            f"c.completion.{prefix or 'empty'}.again",
+            f"c. the same completion asked again (same version), {n_entities:,} entities ({label})",
+            "textDocument/completion",
+            params,
             summarize=sum_completion,
         )
     for s in sides:  # remove the typed line again

@@ -14,6 +14,7 @@ It works on trees with syntax errors too (what parsed is modelled). It never rai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from sys import intern
 from typing import NamedTuple, Optional
 
@@ -743,15 +744,20 @@ class Names:
     ``decl``: name -> its entity statements (nodes, in source order; only names that
     have one); ``rels``: name -> the complete relationship statements naming it (a node
     once per end that names it, in no particular order); ``blocks``: how many entity
-    statements have a ``{ }`` block. Diagrams with subgraphs have no summary (a subgraph
-    id is a name too): :meth:`of` returns None for them."""
+    statements have a ``{ }`` block; ``mentions``: for each item of the parse, the names
+    it mentions if it is an entity statement or a complete relationship, else ``()``
+    (so the names in order of first mention by a complete statement are one pass in C:
+    :meth:`order`). Diagrams with subgraphs have no summary (a subgraph id is a name
+    too): :meth:`of` returns None for them."""
 
-    __slots__ = ("decl", "rels", "blocks", "flipped", "memo")
+    __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order")
 
-    def __init__(self, decl: dict, rels: dict, blocks: int, flipped: frozenset = frozenset()) -> None:
+    def __init__(self, decl: dict, rels: dict, blocks: int, mentions: list, flipped: frozenset = frozenset()) -> None:
         self.decl = decl
         self.rels = rels
         self.blocks = blocks
+        self.mentions = mentions
+        self._order = [None]  # shared with the versions whose windows named what they named
         self.flipped = flipped  # names declared before the last edit and not after, or the reverse
         # what rules derive from the set of declared names, kept while it stays the same;
         # after it changed, "previous" holds (the memo before, names added, names removed)
@@ -762,39 +768,54 @@ class Names:
         decl: dict = {}
         rels: dict = {}
         blocks = 0
+        mentions = []
+        none = ()
         b = _Builder(parse)
         for item, base in zip(parse.items, parse.starts):
-            if item.__class__ is tuple:
-                continue
-            k = item.kind
-            if k == K.ENTITY_STMT:
-                facts = b.entity_cache(item, base)[0]
-                if facts:
-                    decl.setdefault(facts[0], []).append(item)
-                    if facts[4] is not None:
-                        blocks += 1
-            elif k == K.REL_STMT:
-                facts = b.rel_facts_of(item, base)
-                if facts and facts[0] == "ok":
-                    rels.setdefault(facts[1], []).append(item)
-                    rels.setdefault(facts[2], []).append(item)
-            elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
-                return None
-        out = cls(decl, rels, blocks)
+            m = none
+            if item.__class__ is not tuple:
+                k = item.kind
+                if k == K.ENTITY_STMT:
+                    facts = b.entity_cache(item, base)[0]
+                    if facts:
+                        decl.setdefault(facts[0], []).append(item)
+                        if facts[4] is not None:
+                            blocks += 1
+                        m = (facts[0],)
+                elif k == K.REL_STMT:
+                    facts = b.rel_facts_of(item, base)
+                    if facts and facts[0] == "ok":
+                        rels.setdefault(facts[1], []).append(item)
+                        rels.setdefault(facts[2], []).append(item)
+                        m = (facts[1], facts[2])
+                elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
+                    return None
+            mentions.append(m)
+        out = cls(decl, rels, blocks, mentions)
         if memo is not None:
             out.memo = memo
         return out
+
+    def order(self) -> list:
+        """The names entity statements and complete relationships mention, in order of
+        first mention."""
+        cell = self._order
+        if cell[0] is None:
+            cell[0] = list(dict.fromkeys(chain.from_iterable(self.mentions)))
+        return cell[0]
 
     def undeclared(self) -> list:
         """Names that relationships mention and no entity statement declares."""
         decl = self.decl
         return [n for n in self.rels if n not in decl]
 
-    def edited(self, olds: list, news: list, base_of) -> "Names":
+    def edited(self, olds: list, news: list, base_of, window: tuple, items: list) -> "Names":
         """The summary after the statements ``olds`` (old nodes with their identities, see
         :func:`statement_identity`, prefixed by their kind) were replaced by ``news``
-        (new nodes, identities, starts) in one window; ``base_of(node)`` gives the start
-        of a node of the new parse outside the window. Shares what did not change."""
+        (new nodes, identities, starts) in one window, ``(first item, its end in the new
+        items, its end in the old)``; ``items``: the new parse's; ``base_of(node)`` gives
+        the start of a node of the new parse outside the window. Shares what did not
+        change."""
         decl = self.decl
         rels = self.rels
         blocks = self.blocks
@@ -856,7 +877,24 @@ class Names:
                     new_rels = dict(rels)
                 for name in (ident[1], ident[2]):
                     new_rels[name] = new_rels.get(name, []) + [node]
-        out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, frozenset(flipped))
+        r, new_end, old_end = window
+        said = {id(node): ident for node, ident, _ in news}
+        mid = []
+        for item in items[r:new_end]:
+            ident = said.get(id(item))
+            if ident is None or (ident[0] == K.REL_STMT and broken_identity(ident)):
+                mid.append(())
+            elif ident[0] == K.ENTITY_STMT:
+                mid.append((ident[1],))
+            else:
+                mid.append((ident[1], ident[2]))
+        ment = self.mentions
+        was = ment[r:old_end]
+        same = mid == was
+        mentions = ment if same else ment[:r] + mid + ment[old_end:]
+        out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, mentions, frozenset(flipped))
+        if same or [m for m in mid if m] == [m for m in was if m]:
+            out._order = self._order  # the window names what it named, in order: so does the diagram
         if not flipped:
             out.memo = self.memo
         else:

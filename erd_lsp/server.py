@@ -567,6 +567,8 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     if doc is None:
         return None
     result = completion.complete(doc, ls.offset(doc, params.position), ls.workspace_types())
+    # the list is written as the JSON it is sent as: making 100 lsprotocol items and
+    # unstructuring them again (cattrs) took more time than finding them
     items = []
     ranges: dict = {}  # items mostly replace the same word: convert its range once
     # a long list goes without documentation when the client asks for it item by item
@@ -574,26 +576,36 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     deferred = len(result.items) > 20 and ls.client_resolves_documentation()
     ls.completion_docs = [it.documentation for it in result.items] if deferred else []
     ls.completion_serial += 1
+    serial = ls.completion_serial
     for i, it in enumerate(result.items):
         rng = ranges.get(it.replace)
         if rng is None:
-            rng = ranges[it.replace] = ls.range(doc, it.replace)
-        doc_value = None if deferred else it.documentation
-        items.append(
-            types.CompletionItem(
-                label=it.label,
-                kind=_COMPLETION_KINDS.get(it.kind),
-                detail=it.detail,
-                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=doc_value) if doc_value else None,
-                data=[ls.completion_serial, i] if deferred and it.documentation else None,
-                sort_text=it.sort_text,
-                filter_text=it.filter_text,
-                text_edit=types.TextEdit(range=rng, new_text=it.insert_text if it.insert_text is not None else it.label),
-                insert_text_format=types.InsertTextFormat.Snippet if it.is_snippet else types.InsertTextFormat.PlainText,
-                insert_text_mode=types.InsertTextMode.AdjustIndentation if it.is_snippet else None,
-            )
-        )
-    return types.CompletionList(is_incomplete=result.incomplete, items=items)
+            a = ls.position(doc, it.replace.start)
+            b = ls.position(doc, it.replace.end)
+            rng = ranges[it.replace] = {"start": {"line": a.line, "character": a.character}, "end": {"line": b.line, "character": b.character}}
+        item = {
+            "label": it.label,
+            "textEdit": {"range": rng, "newText": it.insert_text if it.insert_text is not None else it.label},
+            "insertTextFormat": 2 if it.is_snippet else 1,
+        }
+        kind = _COMPLETION_KINDS.get(it.kind)
+        if kind is not None:
+            item["kind"] = int(kind)
+        if it.detail is not None:
+            item["detail"] = it.detail
+        if it.documentation:
+            if deferred:
+                item["data"] = [serial, i]
+            else:
+                item["documentation"] = {"kind": "markdown", "value": it.documentation}
+        if it.sort_text is not None:
+            item["sortText"] = it.sort_text
+        if it.filter_text is not None:
+            item["filterText"] = it.filter_text
+        if it.is_snippet:
+            item["insertTextMode"] = int(types.InsertTextMode.AdjustIndentation)
+        items.append(item)
+    return {"isIncomplete": result.incomplete, "items": items}
 
 
 @server.feature(types.COMPLETION_ITEM_RESOLVE)

@@ -191,7 +191,7 @@ def _summary(unit) -> tuple:
     names = unit.names()
     decl = {n: [where[id(x)] for x in nodes] for n, nodes in names.decl.items()}
     rels = {n: sorted(where[id(x)] for x in nodes) for n, nodes in names.rels.items()}
-    return decl, rels, names.blocks
+    return decl, rels, names.blocks, names.mentions, names.order()
 
 
 def _large_like() -> str:
@@ -261,3 +261,54 @@ def test_closest_is_the_nearest_declared_name_first_in_alphabetical_order():
         added = sorted({"".join(rng.choice("abAB_") for _ in range(rng.randint(1, 8))) for _ in range(3)} - set(cands))
         memo = {"previous": ({"guesses": {name: closest(name, cands)}}, frozenset(added), frozenset())}
         assert guess(memo, name) == closest(name, cands + added)
+
+
+def test_completion_after_edits_reads_the_kept_summary_as_a_fresh_document_would():
+    """Entity-name completion right after an edit reads the names summary the edits kept
+    (no model is built for it); it must offer what a fresh document offers."""
+    from erd_lsp.analysis import completion
+
+    rng = random.Random(11)
+    built = []
+    for text in _texts()[-2:]:
+        doc = Document(_typos(text, rng, 3))
+        doc.diagnostics()
+        names = list(doc.units[0].diagram.entities)
+        for _ in range(25):
+            e = _statement_edits(doc.text, rng, names)
+            nxt = doc.edited(e)
+            nxt.diagnostics()
+            # type the start of a relationship after the edit, and complete its ends
+            lines = nxt.text.split("\n")
+            i = rng.randrange(1, len(lines))
+            at = sum(len(l) + 1 for l in lines[:i])
+            typed = rng.choice(["    ", f"    {rng.choice(names)} ||--o{{ ", f"    {rng.choice(names)} }}|..|| {rng.choice(names)[:2]}"])
+            cur = nxt.edited(TextEdit(TextRange(at, at), typed + "\n"))
+            cur.diagnostics()
+            off = at + len(typed)
+            unit = cur.units[0]
+            got = completion.complete(cur, off, [])
+            built.append("diagram" in unit.__dict__)
+            want = completion.complete(Document(cur.text), off, [])
+            assert got == want, (cur.text[at - 40 : off + 5], off)
+            doc = nxt
+    assert built.count(False) >= 0.5 * len(built)  # (inside blocks completion reads the model)
+
+
+def test_completing_an_endpoint_while_typing_builds_no_model():
+    text = _large_like()
+    doc = Document(text)
+    doc.diagnostics()
+    from erd_lsp.analysis import completion
+
+    names = list(doc.units[0].diagram.entities)
+    # at the start of a block's first line (the top level), in the middle of the diagram
+    at = text.rindex("\n", 0, text.index(" {\n", len(text) // 2)) + 1
+    typed = f"    {names[3]} ||--o{{ "
+    for k in range(1, len(typed) + 1):
+        doc = doc.edited(TextEdit(TextRange(at + k - 1, at + k - 1), typed[k - 1]))
+        doc.diagnostics()
+    got = completion.complete(doc, at + len(typed), [])
+    assert "diagram" not in doc.units[0].__dict__
+    assert got == completion.complete(Document(doc.text), at + len(typed), [])
+    assert len(got.items) == 100 and got.incomplete and all(it.kind == "entity" for it in got.items)

@@ -45,6 +45,7 @@ import weakref
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterable, Optional
 
 from erd_lsp.model import MD_PARENT, ONE_OR_MORE, ONLY_ONE, ZERO_OR_MORE, ZERO_OR_ONE, Diagram, Entity
@@ -291,16 +292,19 @@ class _Index:
 
     def __init__(self, d: Diagram) -> None:
         self.entities: dict = d.entities
-        self.names = list(d.entities)
+        self._rels = None
+        self._rels_src = d.relationships
+        # the candidates: what entity statements and complete relationships name (an
+        # incomplete statement, the one being typed, creates no entity to offer)
+        rel = self._by_name()
+        self.names = [n for n, e in d.entities.items() if not e.implicit or n in rel]
         self.lowers = _Keys(n.lower() for n in self.names)
         self.position = {n: i for i, n in enumerate(self.names)}
         self._spelled: dict = {}
         self._target_order = None
         self._target_lowers = None
-        self._rels = None
         self._types = None
         self._lookup = None
-        self._rels_src = d.relationships
         self.class_names = self._classes(d)
         self.class_lowers = [c.lower() for c, _ in self.class_names]
         self.class_uses = d.class_uses
@@ -328,7 +332,7 @@ class _Index:
             s = self._spelled[name] = spell_entity_name(name)
         return s
 
-    def rels_of(self, name: str) -> list:
+    def _by_name(self) -> dict:
         if self._rels is None:
             by: dict = {}
             for r in self._rels_src:
@@ -336,23 +340,28 @@ class _Index:
                 if r.right != r.left:
                     by.setdefault(r.right, []).append(r)
             self._rels = by
-        return self._rels.get(name, [])
+        return self._rels
+
+    def rels_of(self, name: str) -> list:
+        return self._by_name().get(name, [])
+
+    def info(self, name: str):
+        """What an entity's completion item shows (``alias``, ``implicit``, ``blocks``,
+        ``attributes``)."""
+        return self.entities[name]
+
+    def self_only(self, name: str, ranges: tuple, off: int) -> bool:
+        """Whether the entity ``name`` exists only because of the word being typed (at
+        one of ``ranges``; the cursor at diagram offset ``off``)."""
+        e = self.entities.get(name)
+        return e is not None and _self_only(e, ranges)
 
     def target_order(self) -> list:
         """Entity indexes for the second entity of a relationship: declared entities that
-        relate to nothing yet, then other unrelated ones, then the rest (Mermaid order)."""
+        relate to nothing yet, then other unrelated ones, then the rest (in order of
+        first mention)."""
         if self._target_order is None:
-            self.rels_of("")
-            rel = self._rels
-            a, b, c = [], [], []
-            for i, n in enumerate(self.names):
-                if n in rel:
-                    c.append(i)
-                elif not self.entities[n].implicit:
-                    a.append(i)
-                else:
-                    b.append(i)
-            self._target_order = a + b + c
+            self._target_order = _target_order(self.names, self._by_name(), lambda n: self.entities[n].implicit)
         return self._target_order
 
     def target_lowers(self) -> list:
@@ -406,6 +415,120 @@ def _index(unit) -> _Index:
     return ix
 
 
+def _target_order(names: list, related, implicit) -> list:
+    a, b, c = [], [], []
+    for i, n in enumerate(names):
+        if n in related:
+            c.append(i)
+        elif not implicit(n):
+            a.append(i)
+        else:
+            b.append(i)
+    return a + b + c
+
+
+class _Info:
+    """An entity as a completion item shows it, read from its statements' facts."""
+
+    __slots__ = ("name", "alias", "implicit", "blocks", "attributes")
+
+    def __init__(self, name: str, statements: list) -> None:
+        self.name = name
+        self.alias = ""
+        self.implicit = not statements
+        blocks = []
+        attributes: list = []
+        for node in statements:
+            facts = node.facts[0]  # cached by the summary (Names reads every statement)
+            if facts[2] and not self.alias:
+                self.alias = facts[2]
+            if facts[4] is not None:
+                blocks.append(facts[4])
+                attributes.extend(facts[5])
+        self.blocks = blocks
+        self.attributes = attributes
+
+
+@lru_cache(maxsize=1 << 15)
+def _spell(name: str) -> str:
+    return spell_entity_name(name)
+
+
+class _NamesIndex:
+    """The index of entity-name completion read from the diagram's names summary
+    (:class:`erd_lsp.model.Names`, which the incremental diagnostics keep up to date),
+    so that completing an entity name right after a keystroke does not build the model.
+    What else completion asks of an index (exact entities with their ranges,
+    relationships, types, classes) comes from the model's index, built on first use.
+    The candidates, their order and their items are those of :class:`_Index` for a
+    diagram whose incomplete statements name no entity first (a test compares them)."""
+
+    def __init__(self, unit, summary) -> None:
+        self._unit = unit
+        self._summary = summary
+        self._full = None
+        self.indent = None
+        self.subgraphs = ()  # a diagram with subgraphs has no summary
+        order = summary.order()
+        memo = summary.memo
+        cached = memo.get("completion")
+        rels = summary.rels
+        if cached is not None and cached[0] == order:
+            self.names, self.lowers, self.position = cached[0], cached[1], cached[2]
+            target = cached[4] if cached[3] is rels or cached[3].keys() == rels.keys() else None
+        else:
+            self.names = order
+            self.lowers = _Keys(n.lower() for n in order)
+            self.position = {n: i for i, n in enumerate(order)}
+            target = None
+        self._target = target
+        self._target_lowers = cached[5] if target is not None else None
+        memo["completion"] = [self.names, self.lowers, self.position, rels, target, self._target_lowers]
+
+    def full(self) -> _Index:
+        if self._full is None:
+            self._full = _index(self._unit)
+        return self._full
+
+    def __getattr__(self, attr: str):
+        return getattr(self.full(), attr)
+
+    def spell(self, name: str) -> str:
+        return _spell(name)
+
+    def info(self, name: str) -> _Info:
+        return _Info(name, self._summary.decl.get(name, ()))
+
+    def self_only(self, name: str, ranges: tuple, off: int) -> bool:
+        # no other statement names it: its only mention is the statement at the cursor
+        summary = self._summary
+        if not name or name not in self.position:
+            return False
+        nodes = list(summary.decl.get(name, ())) + list(summary.rels.get(name, ()))
+        if len(nodes) != 1:
+            return False
+        parse = self._unit.parse
+        for r in ranges:  # the statement holding the word (after a quote, when quoted)
+            i = bisect_right(parse.starts, r.start) - 1
+            if 0 <= i < len(parse.items) and parse.items[i] is nodes[0]:
+                return True
+        return False
+
+    def target_order(self) -> list:
+        if self._target is None:
+            decl = self._summary.decl
+            self._target = _target_order(self.names, self._summary.rels, lambda n: n not in decl)
+            self._summary.memo["completion"][4] = self._target
+        return self._target
+
+    def target_lowers(self) -> list:
+        if self._target_lowers is None:
+            lowers = self.lowers
+            self._target_lowers = _Keys(lowers[i] for i in self.target_order())
+            self._summary.memo["completion"][5] = self._target_lowers
+        return self._target_lowers
+
+
 # --- the request ----------------------------------------------------------------------
 
 
@@ -424,7 +547,12 @@ class _Req:
     @property
     def ix(self) -> _Index:
         if self._ix is None:
-            self._ix = _index(self.unit)
+            unit = self.unit
+            summary = unit.names() if hasattr(unit, "names") else None
+            if summary is None and "diagram" not in unit.__dict__:
+                unit.diagram  # noqa: B018 - the summary is made from a built model
+                summary = unit.names() if hasattr(unit, "names") else None
+            self._ix = _NamesIndex(unit, summary) if summary is not None else _index(unit)
         return self._ix
 
     def host(self, a: int, b: int) -> TextRange:
@@ -1174,7 +1302,7 @@ def _after_entity(req: _Req, m: _Machine, partial: str, ps: int, classed: bool) 
     return _select([_fixed(items)], partial, req.limit, r)
 
 
-def _entity_detail(e: Entity) -> str:
+def _entity_detail(e) -> str:
     parts = []
     if e.alias:
         parts.append(f"alias: {e.alias}")
@@ -1188,7 +1316,7 @@ def _entity_detail(e: Entity) -> str:
     return " · ".join(parts)
 
 
-def _entity_doc(e: Entity) -> Optional[str]:
+def _entity_doc(e) -> Optional[str]:
     if not e.attributes:
         return None
     lines = []
@@ -1213,9 +1341,8 @@ def _entity_group(req: _Req, prefix: str, quoted: bool, ps: int, order=None, dem
     # the word being typed may have created an entity of its own name: leave it out
     word = req.src[ps : req.rest(_NAME_CHAR)]
     word_name = word.replace('"', "")
-    e = ix.entities.get(word_name)
     ranges = (TextRange(ps, ps + len(word)), TextRange(ps + 1, ps + 1 + len(word_name)))
-    if e is not None and word_name and _self_only(e, ranges):
+    if word_name in ix.position and ix.self_only(word_name, ranges, ps):
         skip.add(ix.position[word_name])
     tail = []
     if demote is not None and demote in ix.position:
@@ -1229,7 +1356,7 @@ def _entity_group(req: _Req, prefix: str, quoted: bool, ps: int, order=None, dem
 
     if idxs is not None:
         keys = ix.target_lowers()
-        skip_pos = {p for p, i in enumerate(idxs) if i in skip} if skip else set()
+        skip_pos = {idxs.index(i) for i in skip} if skip else set()  # (a few; index runs in C)
     else:
         keys = ix.lowers
         skip_pos = skip
@@ -1240,7 +1367,7 @@ def _entity_group(req: _Req, prefix: str, quoted: bool, ps: int, order=None, dem
 
 
 def _entity_item(ix: _Index, name: str, quoted: bool, lead: str = "") -> CompletionItem:
-    e = ix.entities[name]
+    e = ix.info(name)
     spelled = ix.spell(name)
     return CompletionItem(
         name,
