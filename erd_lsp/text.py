@@ -302,22 +302,24 @@ class Chunked(Sequence):
         return v if self._bases is None else v + self._bases[c]
 
     def iter_from(self, a: int, b: Optional[int] = None):
-        """An iterator over the values of indexes ``a`` to ``b`` (default: the end)."""
+        """An iterator over the values of indexes ``a`` to ``b`` (default: the end); it
+        visits the chunks as it goes, so taking a few values costs a few."""
         a = max(0, a)
         b = self._len if b is None else min(b, self._len)
         if a >= b:
             return iter(())
+        return chain.from_iterable(self._parts(a, b))
+
+    def _parts(self, a: int, b: int):
         first, chunks, bases = self._first, self._chunks, self._bases
         c = bisect_right(first, a) - 1
         d = bisect_right(first, b - 1)  # chunks c..d-1 hold a..b-1
-        parts = []
         for k in range(c, d):
             chunk = chunks[k]
             lo = a - first[k] if k == c else 0
             hi = b - first[k] if k == d - 1 else len(chunk)
             part = chunk if lo == 0 and hi == len(chunk) else islice(chunk, lo, hi)
-            parts.append(map(bases[k].__add__, part) if bases is not None and bases[k] else part)
-        return chain.from_iterable(parts)
+            yield map(bases[k].__add__, part) if bases is not None and bases[k] else part
 
     def __iter__(self):
         bases = self._bases
