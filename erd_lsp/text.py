@@ -44,7 +44,17 @@ class TextEdit:
 
 
 def apply_edit(text: str, edit: TextEdit) -> str:
-    return text[: edit.range.start] + edit.new_text + text[edit.range.end :]
+    return splice(text, edit.range.start, edit.range.end, edit.new_text)
+
+
+def splice(text: str, start: int, end: int, new: str) -> str:
+    """``text[:start] + new + text[end:]``, with one temporary copy fewer on a large
+    text: the head is extended in place (CPython resizes a string that nothing else
+    refers to), so a keystroke in a 2 MB text copies about 3 MB, not 5.5."""
+    out = text[:start]
+    out += new
+    out += text[end:]
+    return out
 
 
 class LineIndex:
@@ -58,7 +68,7 @@ class LineIndex:
 
     __slots__ = ("text", "_chunks", "_bases", "_first", "_ascii")
 
-    CHUNK = 512
+    CHUNK = 256
 
     def __init__(self, text: str) -> None:
         self.text = text

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.text import MapBuilder, SourceMap
+from erd_lsp.text import MapBuilder, SourceMap, splice
 
 # JavaScript's \s, \w and '.' (no unicode flag), which differ from Python's.
 JS_WS = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -559,7 +559,7 @@ def preprocess_edit(
         return None
     nstart = d + (start - s)
     nend = d + (end - s)
-    text = old.text[:nstart] + new_text + old.text[nend:]
+    text = splice(old.text, nstart, nend, new_text)
     new_map = smap.spliced(i, delta, delta)
     if new_source is None:
         new_source = src[:start] + new_text + src[end:]
