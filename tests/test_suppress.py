@@ -142,3 +142,30 @@ def test_markdown_positions_and_fix_in_a_block_quote():
 def test_syntax_errors_can_be_suppressed(comment):
     text = f"erDiagram\n    {comment}\n    A ||--o{{ B\n"
     assert codes(Document(text)) == []
+
+
+def test_suppressions_after_random_edits_equal_a_fresh_document():
+    """The marked comments are cached with the preprocessed text and carried across the
+    edits that leave comments alone: after each edit the diagnostics (W900s and what is
+    silenced) equal those of a fresh document."""
+    import random
+    from pathlib import Path
+
+    from erd_lsp.text import TextEdit, TextRange
+
+    base = Path(__file__).parent / "data"
+    texts = [(base / "structure" / "kitchen-sink.mmd").read_text(encoding="utf-8"), (base / "rules" / "W900.mmd").read_text(encoding="utf-8")]
+    snippets = ["x", " ", "\n", "    int x\n", "}", "    %% erd-lsp: ignore W102\n", "%% erd-lsp: ignore-file W101\n", "%% c\n", "%", "", "A ||--o{ NOPE : r\n"]
+    rng = random.Random(3)
+    for text in texts:
+        doc = Document(text)
+        doc.diagnostics()
+        for _ in range(60):
+            t = doc.text
+            a = rng.randint(0, len(t))
+            b = min(len(t), a + rng.choice([0, 0, 1, 3]))
+            nxt = doc.edited(TextEdit(TextRange(a, b), rng.choice(snippets)))
+            assert nxt.diagnostics() == Document(nxt.text).diagnostics(), (t, a, b)
+            assert find_suppressions(nxt.units[0].parse) == find_suppressions(Document(nxt.text).units[0].parse)
+            doc.release()
+            doc = nxt

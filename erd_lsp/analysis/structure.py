@@ -109,8 +109,8 @@ def iter_tokens(parse: Parse, lo: int = 0, hi: Optional[int] = None) -> Iterator
     offsets; ``ancestors`` is a tuple of ``(node, abs_start, abs_end)``, outermost first."""
     items, starts = parse.items, parse.starts
     hi = len(items) if hi is None else min(hi, len(items))
-    for i in range(max(0, lo), hi):
-        item, base = items[i], starts[i]
+    lo = max(0, lo)
+    for item, base in zip(items.iter_from(lo, hi), starts.iter_from(lo, hi)):
         if isinstance(item, Node):
             yield from _rec(item, base, ())
         else:

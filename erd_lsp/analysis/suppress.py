@@ -30,6 +30,7 @@ from typing import Optional
 
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Severity
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.preprocess import removed_where
 from erd_lsp.syntax.tree import Node
 from erd_lsp.text import TextEdit, TextRange
 
@@ -71,22 +72,28 @@ def _resolve(token: str) -> Optional[str]:
     return r.CODE if r is not None else None
 
 
+def _is_marked(src: str, r) -> bool:
+    """Whether removed piece ``r`` is a comment with the ``%% erd-lsp:`` marker."""
+    if r.kind != "comment":
+        return False
+    at = src.find("%%", r.start, r.end)
+    return at >= 0 and _MARKER.match(src, at) is not None
+
+
 def find_suppressions(parse) -> list[Suppression]:
-    """Every ``%% erd-lsp:`` comment of a parsed diagram, in source order."""
+    """Every ``%% erd-lsp:`` comment of a parsed diagram, in source order. Which removed
+    comments have the marker is cached with the preprocessed text (and kept across the
+    edits that leave comments alone), so a diagram without suppressions pays nothing."""
     pre = getattr(parse, "pre", None)
     if pre is None:
         return []
     src = parse.source
     out = []
-    for r in pre.removed:
-        if r.kind != "comment":
-            continue
+    removed = pre.removed
+    for i in removed_where(pre, "erd-lsp-suppression", _is_marked):
+        r = removed[i]
         at = src.find("%%", r.start, r.end)
-        if at < 0:
-            continue
         m = _MARKER.match(src, at)
-        if m is None:
-            continue
         end = r.end
         while end > at and src[end - 1] in "\r\n":
             end -= 1
@@ -94,7 +101,8 @@ def find_suppressions(parse) -> list[Suppression]:
         while text_end > at and src[text_end - 1] in " \t":
             text_end -= 1
         comment = TextRange(at, text_end)
-        ls = max(src.rfind("\n", 0, at), src.rfind("\r", 0, at)) + 1
+        nl = src.rfind("\n", 0, at)
+        ls = max(nl, src.rfind("\r", nl + 1, at)) + 1
         le = r.end if r.end > end else end
         line = TextRange(ls, le)
         out.append(_parse_comment(parse, src, m.end(), comment, line))
@@ -127,7 +135,9 @@ def _parse_comment(parse, src: str, pos: int, comment: TextRange, line: TextRang
 def _next_statement(parse, offset: int) -> Optional[TextRange]:
     """The statement a comment at ``offset`` precedes: the next attribute inside an
     attribute block, else the next top-level statement."""
-    for item, base in zip(parse.items, parse.starts):
+    # the items before the one holding ``offset`` end at or before it
+    i = parse.item_index_at(offset) if parse.items else 0
+    for item, base in zip(parse.items.iter_from(i), parse.starts.iter_from(i)):
         if not isinstance(item, Node):
             continue
         start, end = base + item.start, base + item.end

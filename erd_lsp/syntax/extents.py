@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import count, islice
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.fastpath import FastNode
@@ -69,13 +70,11 @@ def item_extents(parse: Parse, lo: int, hi: int) -> list:
     pre = parse.pre
     out = []
     pending: list[int] = []
-    n = len(parse.items)
     inf = len(pre.source) + 1
-    i = lo
-    while i < n:
+    items, starts = parse.items, parse.starts
+    for i, item, base in zip(count(lo), _from(items, lo), _from(starts, lo)):
         if i >= hi and not pending:
             break
-        item, base = parse.items[i], parse.starts[i]
         ext = 0
         sig = None
         if item.__class__ is FastNode:
@@ -97,8 +96,11 @@ def item_extents(parse: Parse, lo: int, hi: int) -> list:
                 ext = inf
             out.append(ext)
             pending.append(i)
-        i += 1
     for j in pending:
         out[j - lo] = inf
-    starts = parse.starts
-    return [x - starts[k] for k, x in enumerate(out, lo)]
+    return [x - base for x, base in zip(out, _from(starts, lo))]
+
+
+def _from(seq, lo: int):
+    """The values of ``seq`` from index ``lo`` on (a ``Chunked`` or a list)."""
+    return seq.iter_from(lo) if hasattr(seq, "iter_from") else islice(seq, lo, None)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.text import MapBuilder, SourceMap
+from erd_lsp.text import MapBuilder, SourceMap, splice
 
 # JavaScript's \s, \w and '.' (no unicode flag), which differ from Python's.
 JS_WS = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -559,7 +559,7 @@ def preprocess_edit(
         return None
     nstart = d + (start - s)
     nend = d + (end - s)
-    text = old.text[:nstart] + new_text + old.text[nend:]
+    text = splice(old.text, nstart, nend, new_text)
     new_map = smap.spliced(i, delta, delta)
     if new_source is None:
         new_source = src[:start] + new_text + src[end:]
@@ -585,4 +585,24 @@ def preprocess_edit(
     plain = old.__dict__.get("_plain")
     if plain is not None:  # the runs are the old ones, one longer or shorter
         object.__setattr__(out, "_plain", plain)
+    marks = old.__dict__.get("_marks")
+    if marks:  # every removed piece is still there, in order, with its text
+        object.__setattr__(out, "_marks", dict(marks))
     return out
+
+
+def removed_where(pre: Preprocessed, name: str, test) -> tuple:
+    """The indexes in ``pre.removed`` of the pieces for which ``test(source, piece)``
+    holds, where ``test`` reads only the piece's own text. Cached under ``name``, and
+    carried to the next version by :func:`preprocess_edit` (the edits it takes leave
+    every removed piece and its text as they are), so that asking again after a
+    keystroke costs nothing."""
+    marks = pre.__dict__.get("_marks")
+    if marks is None:
+        marks = {}
+        object.__setattr__(pre, "_marks", marks)
+    found = marks.get(name)
+    if found is None:
+        src = pre.source
+        found = marks[name] = tuple(i for i, r in enumerate(pre.removed) if test(src, r))
+    return found

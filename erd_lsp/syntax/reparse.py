@@ -21,7 +21,6 @@ test suite checks this on random edit sequences.
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import accumulate, islice
 from operator import add
 
 from erd_lsp.syntax.extents import item_extents
@@ -38,7 +37,7 @@ from erd_lsp.syntax.parser import (
 from erd_lsp.syntax.tree import SyntaxError
 from erd_lsp.syntax.preprocess import preprocess, preprocess_edit
 from erd_lsp.syntax.tree import Parse
-from erd_lsp.text import TextEdit, paused_gc
+from erd_lsp.text import Chunked, TextEdit, paused_gc
 
 
 def reparse(old: Parse, edit: TextEdit, new_source: str | None = None) -> Parse:
@@ -146,7 +145,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
         if pos < ne or not p.items:
             return False
         opos = pos - delta
-        j = bisect_left(starts0, opos, r)
+        j = starts0.bisect_left(opos, r)
         if j >= len(starts0) or starts0[j] != opos:
             return False
         ost = old_states[j]
@@ -169,35 +168,38 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
     new_items = p.items
     new_starts = p.starts
     old_errs = old.item_errors
-    head_errors = old_errs[: bisect_left([i for i, _e in old_errs], r)] if old_errs else []
+    head_errors = old_errs[: bisect_left(old_errs, r, key=_index)] if old_errs else []
     mid_errors = item_errors(new_items, new_starts, r)
+    old_ext = old.extents
     if finished:
-        items = old.items[:r] + new_items
-        starts = old.starts[:r] + new_starts
-        all_states = old.states[:r] + states
+        j = len(old.items)
+        starts = old.starts.spliced(r, j, new_starts)
+        all_states = old.states.spliced(r, j, states)
         final_sub = tuple(p.subgraphs)
-        tail_ext = []
         tail_errors = []
     else:
         j = meet["j"]
-        items = old.items[:r] + new_items + old.items[j:]
-        starts = old.starts[:r] + new_starts + ([x + delta for x in old.starts[j:]] if delta else old.starts[j:])
-        tail = old.states[j:]
-        if shift or old.final_subgraphs or any(st is not None and st[2] for st in tail[:1]) or _has_subgraphs(old):
-            tail = [None if st is None else (st[0] + shift, st[1], shift_sub(st[2])) for st in tail]
-        all_states = old.states[:r] + states + tail
+        starts = old.starts.spliced(r, j, new_starts, delta)
+        old_states = old.states
+        if shift or old.final_subgraphs or (j < len(old_states) and old_states[j] is not None and old_states[j][2]) or _has_subgraphs(old):
+            # the restart states after the window change too (rare: subgraphs, or an edit
+            # that changed how lexer and source offsets differ): rebuilt whole
+            tail = [None if st is None else (st[0] + shift, st[1], shift_sub(st[2])) for st in old_states.iter_from(j)]
+            all_states = Chunked(old_states[:r] + states + tail)
+        else:
+            all_states = old_states.spliced(r, j, states)
         final_sub = shift_sub(old.final_subgraphs)
-        tail_ext = old.extents[j:]  # relative to their items: they move with them
         moved = r + len(new_items) - j
         tail_errors = [
             (i + moved, SyntaxError(e2.start + delta, e2.end + delta, e2.message, e2.code))
-            for i, e2 in old_errs[bisect_left([i for i, _e in old_errs], j) :]
+            for i, e2 in old_errs[bisect_left(old_errs, j, key=_index) :]
         ] if old_errs else []
+    items = old.items.spliced(r, j, new_items)
     result = Parse(source=pre.source, items=items, starts=starts, pre=pre, states=all_states, conflicts=conflicts)
-    result.window = (r, r + len(new_items), len(old.items) if finished else meet["j"])
-    head_ext = old.extents[:r]
+    result.window = (r, r + len(new_items), j)
     mid = item_extents(result, r, r + len(new_items))
-    result.extents = head_ext + mid + tail_ext
+    # extents are relative to their items: the later ones move with them unchanged
+    result.extents = old_ext.spliced(r, j, mid)
     result.final_subgraphs = final_sub
     result.global_errors = finish_errors(final_sub, pre)
     result.errors = collect_errors(result, head_errors + mid_errors + tail_errors)
@@ -205,18 +207,29 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
     return result
 
 
+def _index(item_error) -> int:
+    return item_error[0]
+
+
 def _first_reaching(old: Parse, s: int) -> int:
-    """The first item whose extent reaches ``s``. Extents are local but for a few items
-    that looked far ahead (an unclosed block or quote): look near ``s`` first, and bisect
-    the prefix maximum of all extents only when an earlier item reaches that far."""
+    """The first item whose extent reaches ``s``. Each chunk of the extents caches
+    (``aux``) the furthest its items reach relative to the chunk's base in ``starts``
+    (the two sequences are chunked alike, and a reparse splices them alike, so a chunk
+    it shares keeps its value): only the chunks before the answer are looked at, and
+    only the first chunk that reaches ``s`` is searched item by item."""
     ext = old.extents  # relative to the item starts
     starts = old.starts
-    i0 = max(0, bisect_left(starts, s) - 64)
-    if i0 == 0 or max(map(add, islice(starts, 0, i0), islice(ext, 0, i0))) >= s:
-        return bisect_left(list(accumulate(map(add, starts, ext), max)), s)
-    for i in range(i0, len(ext)):
-        if starts[i] + ext[i] >= s:
-            return i
+    schunks, bases = starts._chunks, starts._bases
+    echunks, aux = ext._chunks, ext.aux
+    for c in range(len(echunks)):
+        m = aux[c]
+        if m is None:
+            m = aux[c] = max(map(add, schunks[c], echunks[c]))
+        if bases[c] + m >= s:
+            at = s - bases[c]
+            for k, x in enumerate(map(add, schunks[c], echunks[c])):
+                if x >= at:
+                    return starts._first[c] + k
     return len(ext)
 
 

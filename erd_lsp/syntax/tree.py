@@ -12,12 +12,11 @@ the tree's text is the source, for every input.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple, Optional, Union
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.text import TextRange
+from erd_lsp.text import Chunked, TextRange
 
 Token = tuple  # (kind: str, start: int, end: int), offsets relative to the item
 
@@ -144,7 +143,13 @@ class SyntaxError:
 
 @dataclass
 class Parse:
-    """A parsed diagram: the source, its items with their absolute starts, and the errors."""
+    """A parsed diagram: the source, its items with their absolute starts, and the errors.
+
+    ``items``, ``starts``, ``states`` and ``extents`` are :class:`~erd_lsp.text.Chunked`
+    sequences (lists given to the constructor are converted), so that an incremental
+    reparse makes the next version's by replacing the chunks it touched and sharing the
+    rest. ``extents`` is chunked as ``starts`` is (the reparse caches per chunk how far
+    its items reach)."""
 
     source: str
     items: list
@@ -161,23 +166,35 @@ class Parse:
     # items they replaced); the items before and after are the old parse's
     window: Optional[tuple] = None
 
+    def __post_init__(self) -> None:
+        if self.items.__class__ is not Chunked:
+            self.items = Chunked(self.items)
+        if self.starts.__class__ is not Chunked:
+            self.starts = Chunked(self.starts, offsets=True)
+        if self.states.__class__ is not Chunked:
+            self.states = Chunked(self.states)
+
     @property
-    def extents(self) -> list:
+    def extents(self) -> Chunked:
         """Per item, how far past the item's start the furthest source offset its parse
         depended on lies (see extents.py)."""
-        if self._extents is None:
+        ext = self._extents
+        if ext is None:
             from erd_lsp.syntax.extents import item_extents
 
-            self._extents = item_extents(self, 0, len(self.items))
-        return self._extents
+            ext = item_extents(self, 0, len(self.items))
+        if not self.starts.aligned(ext):
+            ext = Chunked.like(self.starts, ext) if len(ext) == len(self.starts) else Chunked(ext)
+        self._extents = ext
+        return ext
 
     @extents.setter
-    def extents(self, value: list) -> None:
+    def extents(self, value) -> None:
         self._extents = value
 
     def item_index_at(self, offset: int) -> int:
         """Index of the item containing ``offset`` (the last one starting at or before it)."""
-        return max(0, bisect_right(self.starts, offset) - 1)
+        return max(0, self.starts.bisect_right(offset) - 1)
 
     def text(self) -> str:
         """The text of the tree, rebuilt from its tokens (equals ``source``)."""
