@@ -791,7 +791,7 @@ class Names:
                 elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
                     return None
             mentions.append(m)
-        out = cls(decl, rels, blocks, mentions)
+        out = cls(Layered(decl), Layered(rels), blocks, mentions)
         if memo is not None:
             out.memo = memo
         return out
@@ -826,7 +826,7 @@ class Names:
             if ident[0] == K.ENTITY_STMT:
                 name = ident[1]
                 if new_decl is None:
-                    new_decl = dict(decl)
+                    new_decl = decl.edit()
                 lst = new_decl.get(name, ())
                 for i, n in enumerate(lst):
                     if n is node:
@@ -846,7 +846,7 @@ class Names:
                     blocks += 1
         for name, nodes in added.items():
             if new_decl is None:
-                new_decl = dict(decl)
+                new_decl = decl.edit()
             lst = new_decl.get(name, [])
             if not lst:
                 flipped.symmetric_difference_update((name,))
@@ -864,7 +864,7 @@ class Names:
         for node, ident, _ in olds:
             if ident[0] == K.REL_STMT and not broken_identity(ident):
                 if new_rels is None:
-                    new_rels = dict(rels)
+                    new_rels = rels.edit()
                 for name in {ident[1], ident[2]}:
                     lst = [n for n in new_rels.get(name, ()) if n is not node]
                     if lst:
@@ -874,7 +874,7 @@ class Names:
         for node, ident, _ in news:
             if ident[0] == K.REL_STMT and not broken_identity(ident):
                 if new_rels is None:
-                    new_rels = dict(rels)
+                    new_rels = rels.edit()
                 for name in (ident[1], ident[2]):
                     new_rels[name] = new_rels.get(name, []) + [node]
         r, new_end, old_end = window
@@ -902,6 +902,76 @@ class Names:
             added = frozenset(n for n in flipped if n in out.decl)
             out.memo = {"previous": (before, added, out.flipped - added)}
         return out
+
+
+_MISSING = object()
+_GONE = object()
+
+
+class Layered:
+    """A mapping shared between versions, with the changes of the last edits on top:
+    :meth:`edit` gives a new version to write to for the cost of the changes (copying
+    a 5,000-name dict on every keystroke cost more than the rest of the update). The
+    changes are folded into a new base once there are more than a few dozen."""
+
+    __slots__ = ("base", "top")
+
+    def __init__(self, base: dict, top: Optional[dict] = None) -> None:
+        self.base = base
+        self.top = top if top is not None else {}
+
+    def edit(self) -> "Layered":
+        if len(self.top) > 48:
+            return Layered(dict(self.items()))
+        return Layered(self.base, dict(self.top))
+
+    def get(self, key, default=None):
+        v = self.top.get(key, _MISSING)
+        if v is _MISSING:
+            return self.base.get(key, default)
+        return default if v is _GONE else v
+
+    def __getitem__(self, key):
+        v = self.get(key, _MISSING)
+        if v is _MISSING:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key) -> bool:
+        v = self.top.get(key, _MISSING)
+        if v is _MISSING:
+            return key in self.base
+        return v is not _GONE
+
+    def __setitem__(self, key, value) -> None:
+        self.top[key] = value
+
+    def pop(self, key, default=None):
+        v = self.get(key, _MISSING)
+        if v is _MISSING:
+            return default
+        self.top[key] = _GONE
+        return v
+
+    def items(self):
+        top = self.top
+        if not top:
+            return self.base.items()
+        out = [(k, v) for k, v in self.base.items() if k not in top]
+        out.extend((k, v) for k, v in top.items() if v is not _GONE)
+        return out
+
+    def keys(self):
+        return self.base.keys() if not self.top else {k for k, _ in self.items()}
+
+    def values(self):
+        return [v for _, v in self.items()]
+
+    def __iter__(self):
+        return iter(self.base) if not self.top else iter([k for k, _ in self.items()])
+
+    def __len__(self) -> int:
+        return len(self.base) if not self.top else len(self.items())
 
 
 def broken_identity(ident) -> bool:
