@@ -312,3 +312,27 @@ def test_completing_an_endpoint_while_typing_builds_no_model():
     assert "diagram" not in doc.units[0].__dict__
     assert got == completion.complete(Document(doc.text), at + len(typed), [])
     assert len(got.items) == 100 and got.incomplete and all(it.kind == "entity" for it in got.items)
+
+
+def test_layered_map_behaves_as_a_dict_across_versions():
+    """model.Layered (the names summary's maps): every version reads as the dict it
+    stands for, after random writes and deletions, while earlier versions stay as they
+    were."""
+    from erd_lsp.model import Layered
+
+    rng = random.Random(3)
+    versions = [(Layered({f"k{i}": i for i in range(30)}), {f"k{i}": i for i in range(30)})]
+    for step in range(400):
+        layered, plain = versions[-1] if rng.random() < 0.8 else rng.choice(versions)
+        layered, plain = layered.edit(), dict(plain)
+        for _ in range(rng.randint(1, 4)):
+            k = f"k{rng.randrange(60)}"
+            if rng.random() < 0.6:
+                layered[k] = plain[k] = step
+            else:
+                assert layered.pop(k, None) == plain.pop(k, None)
+        versions.append((layered, plain))
+        for lay, want in rng.sample(versions, min(5, len(versions))):
+            assert dict(lay.items()) == want and len(lay) == len(want) and set(lay) == set(want) == set(lay.keys())
+            k = f"k{rng.randrange(60)}"
+            assert (k in lay) == (k in want) and lay.get(k) == want.get(k)
