@@ -464,6 +464,7 @@ CLIENT_CAPS = {
                 "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]},
             },
             "contextSupport": True,
+            "completionList": {"itemDefaults": ["commitCharacters", "editRange", "insertTextFormat", "insertTextMode", "data"]},
         },
         "hover": {"contentFormat": ["markdown", "plaintext"]},
         "definition": {"linkSupport": False},

@@ -255,6 +255,12 @@ class ErdServer(LanguageServer):
         rs = ci.resolve_support if ci is not None else None
         return rs is not None and "documentation" in (rs.properties or [])
 
+    def completion_defaults(self) -> frozenset:
+        """Which ``CompletionList.itemDefaults`` the client reads (LSP 3.17)."""
+        td = self.client_capabilities.text_document if self.client_capabilities else None
+        cl = td.completion.completion_list if td is not None and td.completion is not None else None
+        return frozenset((cl.item_defaults or ()) if cl is not None else ())
+
     def client_pulls(self) -> bool:
         td = self.client_capabilities.text_document if self.client_capabilities else None
         return td is not None and td.diagnostic is not None
@@ -610,17 +616,30 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     ls.completion_docs = [it.documentation for it in result.items] if deferred else []
     ls.completion_serial += 1
     serial = ls.completion_serial
+    # a range and a format all items share go once, as itemDefaults, to clients that read them
+    defaults = ls.completion_defaults()
+    shared: dict = {}
+    if result.items:
+        first = result.items[0]
+        if "editRange" in defaults and all(it.replace == first.replace for it in result.items):
+            shared["editRange"] = first.replace
+        if "insertTextFormat" in defaults and all(it.is_snippet == first.is_snippet for it in result.items):
+            shared["insertTextFormat"] = 2 if first.is_snippet else 1
     for i, it in enumerate(result.items):
         rng = ranges.get(it.replace)
         if rng is None:
             a = ls.position(doc, it.replace.start)
             b = ls.position(doc, it.replace.end)
             rng = ranges[it.replace] = {"start": {"line": a.line, "character": a.character}, "end": {"line": b.line, "character": b.character}}
-        item = {
-            "label": it.label,
-            "textEdit": {"range": rng, "newText": it.insert_text if it.insert_text is not None else it.label},
-            "insertTextFormat": 2 if it.is_snippet else 1,
-        }
+        new_text = it.insert_text if it.insert_text is not None else it.label
+        item = {"label": it.label}
+        if "editRange" in shared:
+            if new_text != it.label:
+                item["textEditText"] = new_text
+        else:
+            item["textEdit"] = {"range": rng, "newText": new_text}
+        if "insertTextFormat" not in shared:
+            item["insertTextFormat"] = 2 if it.is_snippet else 1
         kind = _COMPLETION_KINDS.get(it.kind)
         if kind is not None:
             item["kind"] = int(kind)
@@ -638,6 +657,13 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
         if it.is_snippet:
             item["insertTextMode"] = int(types.InsertTextMode.AdjustIndentation)
         items.append(item)
+    if shared:
+        out = {}
+        if "editRange" in shared:
+            out["editRange"] = ranges[shared["editRange"]]
+        if "insertTextFormat" in shared:
+            out["insertTextFormat"] = shared["insertTextFormat"]
+        return {"isIncomplete": result.incomplete, "itemDefaults": out, "items": items}
     return {"isIncomplete": result.incomplete, "items": items}
 
 

@@ -156,6 +156,14 @@ async def test_long_completion_lists_defer_documentation_to_resolve(client: Lang
     )
     items = [i for i in c.items if i.label.startswith("E")]
     assert len(items) == 30
+    # the replaced range: once in itemDefaults for clients that read it (Neovim 0.11),
+    # else on every item
+    here = types.Range(start=types.Position(line=line, character=15), end=types.Position(line=line, character=15))  # the line's end
+    cl = client.capabilities.text_document.completion.completion_list
+    if cl is not None and "editRange" in (cl.item_defaults or []):
+        assert c.item_defaults.edit_range == here and all(i.text_edit is None for i in c.items)
+    else:
+        assert all(i.text_edit.range == here for i in items)
     caps = client.capabilities.text_document.completion.completion_item
     resolves = caps.resolve_support is not None and "documentation" in (caps.resolve_support.properties or [])
     item = next(i for i in items if i.label == "E07")
