@@ -741,18 +741,18 @@ class Names:
     what the rules of scope ``"entity"`` and ``"names"`` read, kept up to date across
     edits (:meth:`edited`) without building the model.
 
-    ``decl``: name -> its entity statements (nodes, in source order; only names that
-    have one); ``rels``: name -> the complete relationship statements naming it (a node
-    once per end that names it, in no particular order); ``blocks``: how many entity
-    statements have a ``{ }`` block; ``mentions``: for each item of the parse, the names
-    it mentions if it is an entity statement or a complete relationship, else ``()``
-    (so the names in order of first mention by a complete statement are one pass in C:
-    :meth:`order`). Diagrams with subgraphs have no summary (a subgraph id is a name
+    ``decl``: name -> its entity statements (a tuple of nodes, in source order; only
+    names that have one); ``rels``: name -> the complete relationship statements naming
+    it (a tuple, a node once per end that names it, in no particular order); ``blocks``: how many entity
+    statements have a ``{ }`` block; ``mentions`` (None until completion first asks for
+    the order): for each item of the parse, the names it mentions if it is an entity
+    statement or a complete relationship, else ``()`` (so the names in order of first
+    mention by a complete statement are one pass in C: :meth:`order`). Diagrams with subgraphs have no summary (a subgraph id is a name
     too): :meth:`of` returns None for them."""
 
     __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order")
 
-    def __init__(self, decl: dict, rels: dict, blocks: int, mentions: list, flipped: frozenset = frozenset()) -> None:
+    def __init__(self, decl, rels, blocks: int, mentions: Optional[list], flipped: frozenset = frozenset()) -> None:
         self.decl = decl
         self.rels = rels
         self.blocks = blocks
@@ -768,9 +768,37 @@ class Names:
         decl: dict = {}
         rels: dict = {}
         blocks = 0
-        mentions = []
-        none = ()
         b = _Builder(parse)
+        for item, base in zip(parse.items, parse.starts):
+            if item.__class__ is tuple:
+                continue
+            k = item.kind
+            if k == K.ENTITY_STMT:
+                facts = b.entity_cache(item, base)[0]
+                if facts:
+                    name = facts[0]
+                    decl[name] = decl.get(name, ()) + (item,)
+                    if facts[4] is not None:
+                        blocks += 1
+            elif k == K.REL_STMT:
+                facts = b.rel_facts_of(item, base)
+                if facts and facts[0] == "ok":
+                    # tuples (most names have one statement and two or three relationships)
+                    rels[facts[1]] = rels.get(facts[1], ()) + (item,)
+                    rels[facts[2]] = rels.get(facts[2], ()) + (item,)
+            elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
+                return None
+        out = cls(Layered(decl), Layered(rels), blocks, None)
+        if memo is not None:
+            out.memo = memo
+        return out
+
+    @staticmethod
+    def mentions_of(parse: Parse) -> list:
+        """``mentions`` for a parse (made when completion first asks for the order)."""
+        b = _Builder(parse)
+        out = []
+        none = ()
         for item, base in zip(parse.items, parse.starts):
             m = none
             if item.__class__ is not tuple:
@@ -778,29 +806,21 @@ class Names:
                 if k == K.ENTITY_STMT:
                     facts = b.entity_cache(item, base)[0]
                     if facts:
-                        decl.setdefault(facts[0], []).append(item)
-                        if facts[4] is not None:
-                            blocks += 1
                         m = (facts[0],)
                 elif k == K.REL_STMT:
                     facts = b.rel_facts_of(item, base)
                     if facts and facts[0] == "ok":
-                        rels.setdefault(facts[1], []).append(item)
-                        rels.setdefault(facts[2], []).append(item)
                         m = (facts[1], facts[2])
-                elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
-                    return None
-            mentions.append(m)
-        out = cls(Layered(decl), Layered(rels), blocks, mentions)
-        if memo is not None:
-            out.memo = memo
+            out.append(m)
         return out
 
-    def order(self) -> list:
+    def order(self, parse: Parse) -> list:
         """The names entity statements and complete relationships mention, in order of
-        first mention."""
+        first mention (``parse``: the one this summary is of)."""
         cell = self._order
         if cell[0] is None:
+            if self.mentions is None:
+                self.mentions = self.mentions_of(parse)
             cell[0] = list(dict.fromkeys(chain.from_iterable(self.mentions)))
         return cell[0]
 
@@ -847,7 +867,7 @@ class Names:
         for name, nodes in added.items():
             if new_decl is None:
                 new_decl = decl.edit()
-            lst = new_decl.get(name, [])
+            lst = new_decl.get(name, ())
             if not lst:
                 flipped.symmetric_difference_update((name,))
             slot = slots.get(name)
@@ -859,14 +879,14 @@ class Names:
                     slot = 0
                     while slot < len(lst) and base_of(lst[slot]) < start:
                         slot += 1
-            new_decl[name] = lst[:slot] + nodes + lst[slot:]
+            new_decl[name] = lst[:slot] + tuple(nodes) + lst[slot:]
         new_rels = None
         for node, ident, _ in olds:
             if ident[0] == K.REL_STMT and not broken_identity(ident):
                 if new_rels is None:
                     new_rels = rels.edit()
                 for name in {ident[1], ident[2]}:
-                    lst = [n for n in new_rels.get(name, ()) if n is not node]
+                    lst = tuple([n for n in new_rels.get(name, ()) if n is not node])
                     if lst:
                         new_rels[name] = lst
                     else:
@@ -876,7 +896,16 @@ class Names:
                 if new_rels is None:
                     new_rels = rels.edit()
                 for name in (ident[1], ident[2]):
-                    new_rels[name] = new_rels.get(name, []) + [node]
+                    new_rels[name] = new_rels.get(name, ()) + (node,)
+        out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, None, frozenset(flipped))
+        if not flipped:
+            out.memo = self.memo
+        else:
+            before = {k: v for k, v in self.memo.items() if k != "previous"}
+            added = frozenset(n for n in flipped if n in out.decl)
+            out.memo = {"previous": (before, added, out.flipped - added)}
+        if self.mentions is None:
+            return out  # completion has not asked for the order yet
         r, new_end, old_end = window
         said = {id(node): ident for node, ident, _ in news}
         mid = []
@@ -891,16 +920,9 @@ class Names:
         ment = self.mentions
         was = ment[r:old_end]
         same = mid == was
-        mentions = ment if same else ment[:r] + mid + ment[old_end:]
-        out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, mentions, frozenset(flipped))
+        out.mentions = ment if same else ment[:r] + mid + ment[old_end:]
         if same or [m for m in mid if m] == [m for m in was if m]:
             out._order = self._order  # the window names what it named, in order: so does the diagram
-        if not flipped:
-            out.memo = self.memo
-        else:
-            before = {k: v for k, v in self.memo.items() if k != "previous"}
-            added = frozenset(n for n in flipped if n in out.decl)
-            out.memo = {"previous": (before, added, out.flipped - added)}
         return out
 
 

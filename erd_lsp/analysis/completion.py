@@ -469,7 +469,7 @@ class _NamesIndex:
         self._full = None
         self.indent = None
         self.subgraphs = ()  # a diagram with subgraphs has no summary
-        order = summary.order()
+        order = summary.order(unit.parse)
         memo = summary.memo
         cached = memo.get("completion")
         rels = summary.rels
