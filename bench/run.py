@@ -836,6 +836,27 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
     ):
         log(f"c: {key}")
         run_requests(f"c.{key}", f"c. {key} of `{ent}` on large (line {L + 1})", method, {**pos_params, **extra}, summarize=summarize)
+    # the same right after a keystroke elsewhere (a character typed into an attribute
+    # and taken back): the first request of a new version pays for what it needs built
+    A = attrs[0] if (attrs := [i for i in pick_lines(lines, is_attr) if i != L]) else None
+    if A is not None:
+        acol = len(lines[A]) - len(lines[A].lstrip()) + 1
+
+        def after_keystroke(method: str, params: dict):
+            def step(s: Side, k: int):
+                s.change(uri, A, acol, A, acol, "x")
+                s.change(uri, A, acol, A, acol + 1, "")
+                res, secs = s.client.request(method, params, timeout=cfg.t_req)
+                return [(method, secs, res)]
+
+            return step
+
+        for method, key, summarize in (("textDocument/definition", "definition", sum_locations), ("textDocument/hover", "hover", sum_hover)):
+            log(f"c: {key} after a keystroke")
+            run_requests(
+                f"c.{key}.after", f"c. {key} of `{ent}` on large right after a keystroke", method, pos_params,
+                summarize=summarize, step=after_keystroke(method, pos_params),
+            )
     return rows
 
 

@@ -494,3 +494,51 @@ def test_never_raises_anywhere():
         assert highlights(bad, bad) == []
         assert prepare_rename(bad, 0) is None
         assert isinstance(rename(bad, 0, "x"), str)
+
+
+def test_definition_right_after_edits_reads_the_summary_as_the_full_index_does():
+    """After an edit the full occurrence index of a diagram is not built for *go to
+    definition*: it reads the item under the cursor and the names summary
+    (navigation.LocalIndex). Its answers must be the full index's, and it must answer
+    most of them itself."""
+    import random
+    import re
+
+    from erd_lsp.analysis import navigation as nav
+    from erd_lsp.analysis.workspace import Workspace
+    from erd_lsp.text import TextEdit, TextRange
+    from support import SEEDS
+    from erd_lsp.syntax.hosts import find_blocks
+
+    texts = []
+    for f in SEEDS:
+        texts += [b.text for b in find_blocks(f.read_text(encoding="utf-8"), "markdown") if b.is_er]
+    rng = random.Random(4)
+    local = full = 0
+    for text in texts:
+        doc = Document(text)
+        doc.diagnostics()
+        for _ in range(6):
+            words = [m.start() for m in re.finditer(r"[A-Za-z_]\w*", doc.text)]
+            if not words:
+                break
+            at = rng.choice(words)
+            nxt = doc.edited(TextEdit(TextRange(at, at), rng.choice(["x", "", " "])))
+            nxt.diagnostics()
+            ws = Workspace()
+            ws.put_document("k", nxt)
+            offs = rng.sample(range(len(nxt.text)), min(40, len(nxt.text)))
+            got = {}
+            for off in offs:  # first, while the full index is not built
+                try:
+                    got[off] = nav._definition(ws, nxt, off, True)
+                    local += 1
+                except nav._Unanswered:
+                    full += 1
+            assert nxt.units[0] not in nav._INDEXES
+            for off in offs:
+                want = nav._definition(ws, nxt, off, False)
+                assert got.get(off, want) == want, (nxt.text[max(0, off - 30) : off + 30], off)
+                assert nav.definition(ws, nxt, off) == want
+            doc = nxt
+    assert local > 4 * full > 0

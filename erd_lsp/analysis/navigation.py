@@ -124,7 +124,7 @@ class Occurrence:
 class UnitIndex:
     """Every occurrence of a name in one diagram, by position and by name."""
 
-    def __init__(self, unit: DiagramUnit) -> None:
+    def __init__(self, unit: DiagramUnit, build: bool = True) -> None:
         self.unit = unit
         self.occurrences: list[Occurrence] = []
         self.entity_names: set[str] = set()
@@ -136,7 +136,8 @@ class UnitIndex:
         self.by_attribute: dict[tuple[str, str], list[Occurrence]] = {}
         self.by_type: dict[str, list[Occurrence]] = {}
         self._starts: list[int] = []
-        self._build()
+        if build:
+            self._build()
 
     # -- building -------------------------------------------------------------------------
     def _value(self, tok, base: int) -> str:
@@ -166,22 +167,28 @@ class UnitIndex:
         occs: list[Occurrence] = []
         labels: list[tuple] = []
         for item, base in zip(parse.items, parse.starts):
-            if not isinstance(item, Node):
-                continue
+            if isinstance(item, Node):
+                self._item(item, base, occs, labels)
+        self._finish(occs, labels)
+
+    def _item(self, item: Node, base: int, occs: list, labels: list) -> None:
+        """The occurrences of one item (labels only noted: reading them needs every
+        entity name)."""
+        if True:
             k = item.kind
             if item.__class__ is FastNode:
                 # what the fast path recorded (building its children would cost a parse
                 # of the statement, and their memory, for every statement)
                 self._fast(item, base, occs, labels)
-                continue
+                return
             if k == K.ENTITY_STMT:
                 ref = item.node(K.ENTITY_REF)
                 if ref is None:
-                    continue
+                    return
                 block = item.node(K.ATTR_BLOCK)
                 o = self._name_occ(next(ref.child_tokens(), None), base, "statement", True, has_block=block is not None)
                 if o is None:
-                    continue
+                    return
                 occs.append(o)
                 self.statement_names.add(o.name)
                 alias = item.node(K.ALIAS)
@@ -224,6 +231,8 @@ class UnitIndex:
                         o = self._name_occ(t, base, "style", False)
                         if o is not None:
                             occs.append(o)
+
+    def _finish(self, occs: list, labels: list) -> None:
         # the names the label mentions may use
         try:
             diagram = self.unit.diagram
@@ -384,6 +393,83 @@ class UnitIndex:
 _INDEXES: "weakref.WeakKeyDictionary[DiagramUnit, UnitIndex]" = weakref.WeakKeyDictionary()
 
 
+class _Unanswered(Exception):
+    """The local index cannot answer exactly: the whole index must."""
+
+
+class LocalIndex:
+    """What *go to definition* needs of a diagram, read near the cursor and from the
+    names summary (:class:`erd_lsp.model.Names`) instead of every occurrence of the
+    diagram: right after an edit, the full index (a second on 66k lines) is not built
+    for it. It answers only what it can answer exactly — an occurrence outside labels,
+    the declarations of an entity, the attributes of its blocks — and raises
+    :class:`_Unanswered` for the rest, which the full index then answers."""
+
+    def __init__(self, unit: DiagramUnit, summary) -> None:
+        self.unit = unit
+        self.summary = summary
+        self._reader = UnitIndex(unit, build=False)
+        self._occs: dict = {}
+
+    def _of(self, i: int) -> list:
+        """The occurrences of item ``i`` (raises on a label: its reading needs the
+        diagram's entity names)."""
+        parse = self.unit.parse
+        item = parse.items[i]
+        if not isinstance(item, Node):
+            return [], []
+        got = self._occs.get(id(item))
+        if got is None:
+            occs: list = []
+            labels: list = []
+            self._reader._item(item, parse.starts[i], occs, labels)
+            got = self._occs[id(item)] = (occs, labels)
+        return got
+
+    def at(self, offset: int) -> Optional[Occurrence]:
+        parse = self.unit.parse
+        starts = parse.starts
+        i = bisect_right(starts, offset) - 1
+        occs: list = []
+        for j in (i - 1, i):  # the item holding the offset, and the one ending there
+            if 0 <= j < len(parse.items):
+                o, labels = self._of(j)
+                for lt, base in labels:
+                    if base + lt[1] <= offset <= base + lt[2]:
+                        raise _Unanswered
+                occs += o
+        occs.sort(key=lambda o: (o.range.start, o.range.end))
+        k = bisect_right([o.range.start for o in occs], offset)
+        touching = None
+        for j in range(k - 1, max(-1, k - 8), -1):
+            o = occs[j]
+            if o.range.start <= offset < o.range.end:
+                return o
+            if o.range.end == offset and touching is None:
+                touching = o
+        return touching
+
+    def entity_kind(self, name: str, role: str = "") -> str:
+        return ENTITY  # a diagram with subgraphs has no summary
+
+    def _statements(self, name: str) -> list:
+        """The occurrences in the entity statements declaring ``name``, in source order."""
+        parse = self.unit.parse
+        out = []
+        for node in self.summary.decl.get(name, ()):
+            out += self._of(parse.items.index(node))[0]
+        return out
+
+    def declarations(self, name: str, with_block: bool = True) -> list[Occurrence]:
+        found = [o for o in self._statements(name) if o.space == ENTITY and o.role == "statement" and o.name == name]
+        if not found:
+            raise _Unanswered  # a name no statement declares: its first mention is wanted
+        return [o for o in found if o.has_block or not with_block]
+
+    def attribute_declarations(self, entity: str, name: str) -> list[Occurrence]:
+        return [o for o in self._statements(entity) if o.space == ATTRIBUTE and o.name == name and o.entity == entity and o.declaration]
+
+
 def index_of(unit: DiagramUnit) -> UnitIndex:
     """The (cached) occurrence index of a diagram."""
     idx = _INDEXES.get(unit)
@@ -488,6 +574,8 @@ def _locs(key: str, unit: DiagramUnit, occs: Iterable[Occurrence]) -> list[Locat
 
 
 def _attribute_decls(idx: UnitIndex, entity: str, name: str) -> list[Occurrence]:
+    if isinstance(idx, LocalIndex):
+        return idx.attribute_declarations(entity, name)
     return [o for o in idx.by_attribute.get((entity, name), ()) if o.declaration]
 
 
@@ -506,16 +594,30 @@ def definition(workspace: Optional[Workspace], doc: Document, offset: int) -> li
     * A subgraph: its header(s). A type: nothing.
     """
     try:
-        return _definition(workspace, doc, offset)
+        try:
+            return _definition(workspace, doc, offset, True)
+        except _Unanswered:
+            return _definition(workspace, doc, offset, False)
     except Exception:
         return []
 
 
-def _cascade(workspace, doc, unit, find) -> list[Location]:
-    """``find(index) -> occurrences``, tried on the unit, the document's other units, then
-    the workspace's other documents; the first level that finds anything wins."""
+def _local_index(unit: DiagramUnit):
+    """The index to start from: the full one when it is built, else a local one when
+    the diagram has a names summary."""
+    idx = _INDEXES.get(unit)
+    if idx is not None:
+        return idx
+    summary = unit.names() if hasattr(unit, "names") else None
+    return LocalIndex(unit, summary) if summary is not None else index_of(unit)
+
+
+def _cascade(workspace, doc, unit, find, idx=None) -> list[Location]:
+    """``find(index) -> occurrences``, tried on the unit (on ``idx`` when given), the
+    document's other units, then the workspace's other documents; the first level that
+    finds anything wins."""
     key = _key(doc)
-    found = find(index_of(unit))
+    found = find(idx if idx is not None else index_of(unit))
     if found:
         return _locs(key, unit, found)
     out: list[Location] = []
@@ -530,17 +632,23 @@ def _cascade(workspace, doc, unit, find) -> list[Location]:
     return out
 
 
-def _definition(workspace, doc, offset) -> list[Location]:
-    found = occurrence_at(doc, offset)
-    if found is None:
+def _definition(workspace, doc, offset, local: bool) -> list[Location]:
+    """(``local``: start from :func:`_local_index`, which may raise ``_Unanswered``.)"""
+    loc = locate(doc, offset)
+    if loc is None:
         return []
-    unit, idx, o = found
+    unit, d = loc
+    idx = _local_index(unit) if local else index_of(unit)
+    o = idx.at(d)
+    if o is None:
+        return []
     key = _key(doc)
     if o.space == ENTITY:
         name = o.name
         if idx.entity_kind(name, o.role) == SUBGRAPH:
             return _locs(key, unit, [x for x in idx.by_entity.get(name, ()) if x.role == "subgraph"])
-        out = _cascade(workspace, doc, unit, lambda ix: ix.declarations(name))
+        own = idx.declarations(name)
+        out = _cascade(workspace, doc, unit, lambda ix: own if ix is idx else ix.declarations(name), idx)
         if out:
             return out
         bare = idx.declarations(name, with_block=False)
@@ -550,7 +658,7 @@ def _definition(workspace, doc, offset) -> list[Location]:
         return _locs(key, unit, first[:1]) if first else []
     if o.space == ATTRIBUTE:
         entity, name = o.entity or "", o.name
-        return _cascade(workspace, doc, unit, lambda ix: _attribute_decls(ix, entity, name))
+        return _cascade(workspace, doc, unit, lambda ix: _attribute_decls(ix, entity, name), idx)
     return []
 
 
