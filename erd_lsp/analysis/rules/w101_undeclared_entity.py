@@ -33,9 +33,6 @@ erDiagram
 
 from __future__ import annotations
 
-from rapidfuzz.distance import OSA
-from rapidfuzz.process import extractOne
-
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Severity
 from erd_lsp.syntax import spell_entity_name
 from erd_lsp.text import TextEdit, TextRange
@@ -78,13 +75,19 @@ def closest(name: str, candidates) -> str | None:
     if same is not None:
         return same
     limit = max(1, len(name) // 4)
-    # the optimal string alignment distance (as edit_distance), in C
+    # the optimal string alignment distance (as edit_distance), in C (imported when a
+    # diagram first has a name to suggest for: it costs 20 ms of start-up)
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extractOne
+
     found = extractOne(low, candidates.lowered, scorer=OSA.distance, score_cutoff=limit)
     return None if found is None else candidates.names[found[2]]
 
 
 def edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+    from rapidfuzz.distance import OSA
+
     return OSA.distance(a, b)
 
 
@@ -184,7 +187,7 @@ def guess(memo: dict, name: str, decl=None) -> str | None:
                 g = old if new is None else new
             else:
                 low = name.lower()
-                g = min((old, new), key=lambda c: (OSA.distance(low, c.lower()), c))
+                g = min((old, new), key=lambda c: (edit_distance(low, c.lower()), c))
             guesses[name] = g
             return g
     candidates = memo.get("candidates")
