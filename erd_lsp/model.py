@@ -750,13 +750,14 @@ class Names:
     mention by a complete statement are one pass in C: :meth:`order`). Diagrams with subgraphs have no summary (a subgraph id is a name
     too): :meth:`of` returns None for them."""
 
-    __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order")
+    __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order", "classy")
 
     def __init__(self, decl, rels, blocks: int, mentions: Optional[list], flipped: frozenset = frozenset()) -> None:
         self.decl = decl
         self.rels = rels
         self.blocks = blocks
         self.mentions = mentions
+        self.classy = 0  # class, style and classDef statements (an edit window holds none)
         self._order = [None]  # shared with the versions whose windows named what they named
         self.flipped = flipped  # names declared before the last edit and not after, or the reverse
         # what rules derive from the set of declared names, kept while it stays the same;
@@ -768,6 +769,7 @@ class Names:
         decl: dict = {}
         rels: dict = {}
         blocks = 0
+        classy = 0
         b = _Builder(parse)
         for item, base in zip(parse.items, parse.starts):
             if item.__class__ is tuple:
@@ -788,7 +790,10 @@ class Names:
                     rels[facts[2]] = rels.get(facts[2], ()) + (item,)
             elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
                 return None
+            elif k == K.CLASS_STMT or k == K.STYLE_STMT or k == K.CLASSDEF_STMT:
+                classy += 1
         out = cls(Layered(decl), Layered(rels), blocks, None)
+        out.classy = classy
         if memo is not None:
             out.memo = memo
         return out
@@ -898,6 +903,7 @@ class Names:
                 for name in (ident[1], ident[2]):
                     new_rels[name] = new_rels.get(name, ()) + (node,)
         out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, None, frozenset(flipped))
+        out.classy = self.classy
         if not flipped:
             out.memo = self.memo
         else:
@@ -1002,12 +1008,16 @@ def broken_identity(ident) -> bool:
 
 
 def partial(parse: Parse, statements: list) -> Diagram:
-    """The model of just these entity statements (``(node, start)``, in source order):
-    what rules of scope ``"entity"`` need about the entities they declare."""
+    """The model of just these entity and relationship statements (``(node, start)``, in
+    source order): what rules of scope ``"entity"`` need about the entities they declare,
+    and what hover needs about the entities of one statement."""
     with paused_gc():
         b = _Builder(parse)
         for node, base in statements:
-            b.entity_stmt(node, base)
+            if node.kind == K.REL_STMT:
+                b.rel_stmt(node, base)
+            else:
+                b.entity_stmt(node, base)
         return b.finish()
 
 

@@ -297,3 +297,42 @@ def test_hover_never_raises(path):
         if h is not None:
             assert h.contents_markdown
             assert h.range.start <= off <= h.range.end
+
+
+def test_hover_right_after_edits_equals_the_hover_of_the_built_model():
+    """Right after an edit hover reads a model of just the statements it explains
+    (hover._Near, from the names summary); what it says must be what the full model
+    says, and it must say most of it without building that model."""
+    import random
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from erd_lsp.analysis import Document
+    from erd_lsp.analysis.hover import hover
+    from erd_lsp.text import TextEdit, TextRange
+
+    gen = Path(__file__).resolve().parents[2] / "shared" / "tools" / "perf" / "gen_erd.py"
+    if not gen.exists():
+        pytest.skip("../shared/tools/perf/gen_erd.py is not here")
+    text = subprocess.run([sys.executable, str(gen), "-n", "60", "-m", "80"], capture_output=True, text=True, check=True).stdout
+    text += "    ORPHAN_A ||--o{ ORPHAN_B : has\n    BROKEN_X ||--o{ \n"
+    rng = random.Random(9)
+    doc = Document(text)
+    doc.diagnostics()
+    local = 0
+    for _ in range(12):
+        words = [m.start() for m in re.finditer(r"[A-Za-z_]\w*", doc.text)]
+        at = rng.choice(words)
+        nxt = doc.edited(TextEdit(TextRange(at, at), rng.choice(["x", "", "_"])))
+        nxt.diagnostics()
+        unit = nxt.units[0]
+        offs = rng.sample(range(len(nxt.text)), 60)
+        got = {off: hover(nxt, off) for off in offs}
+        local += "diagram" not in unit.__dict__
+        unit.diagram  # now the full model
+        for off in offs:
+            assert got[off] == hover(nxt, off), (nxt.text[max(0, off - 30) : off + 30], off)
+        doc = nxt
+    assert local >= 10

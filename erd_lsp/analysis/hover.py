@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import inspect
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Optional
 
 from erd_lsp.analysis.rules import BY_CODE, BY_NAME
 from erd_lsp.analysis.structure import Role, relationship_name, token_at, token_role
-from erd_lsp.model import MD_PARENT, ONE_OR_MORE, ONLY_ONE, ZERO_OR_MORE, ZERO_OR_ONE
+from erd_lsp.model import MD_PARENT, ONE_OR_MORE, ONLY_ONE, ZERO_OR_MORE, ZERO_OR_ONE, partial, statement_identity
+from erd_lsp.syntax import kinds as K
 from erd_lsp.text import TextRange
 
 __all__ = ["Hover", "hover", "rule_documentation", "reading", "CARDINALITY_WORDS"]
@@ -116,11 +118,61 @@ def hover(doc, offset: int) -> Optional[Hover]:
         return None
 
 
+class _Near:
+    """A diagram as hover sees it when its model is not built (right after an edit): the
+    model of just the statement under the cursor and of every statement and complete
+    relationship naming the entities it names, read from the names summary. Exact for
+    what hover says about them when the diagram has no ``class``, ``style`` or
+    ``classDef`` statement (those reach entities by timing), the statement has no
+    ``:::`` classes (a class's hover lists its uses) and names no entity that only
+    incomplete statements mention: else None. Elsewhere (trivia, the header, keywords,
+    comments, errors) hover reads no model: an empty one serves."""
+
+    def __init__(self, unit, diagram) -> None:
+        self.parse = unit.parse
+        self.diagram = diagram
+        self.to_host = unit.to_host
+
+    @classmethod
+    def of(cls, unit, pos: int) -> "Optional[_Near]":
+        if "diagram" in unit.__dict__ or not hasattr(unit, "names"):
+            return None
+        summary = unit.names()
+        if summary is None or summary.classy:
+            return None
+        parse = unit.parse
+        i = bisect_right(parse.starts, pos) - 1
+        nodes = {}
+        for j in (i - 1, i):  # the statement holding the cursor, or ending at it
+            if not 0 <= j < len(parse.items):
+                continue
+            item = parse.items[j]
+            if item.__class__ is tuple or item.kind not in (K.ENTITY_STMT, K.REL_STMT):
+                continue  # trivia, the header, keywords, errors: nothing of the model is read
+            ident = statement_identity(parse, item, parse.starts[j])
+            if ident is None or (item.kind == K.ENTITY_STMT and ident[3] is not None) or (ident[0] != "broken" and item.kind == K.REL_STMT and ident[6]):
+                return None  # unknown, or `:::` classes (a class's hover lists all its uses)
+            names = [ident[0]] if item.kind == K.ENTITY_STMT else list(ident[1]) if ident[0] == "broken" else ident[:2]
+            nodes[id(item)] = (item, parse.starts[j])
+            for name in names:
+                if name not in summary.decl and name not in summary.rels:
+                    return None  # only incomplete statements name it
+                for node in tuple(summary.decl.get(name, ())) + tuple(summary.rels.get(name, ())):
+                    if id(node) not in nodes:
+                        nodes[id(node)] = (node, parse.starts[parse.items.index(node)])
+        if len(nodes) > 64:
+            return None
+        return cls(unit, partial(parse, sorted(nodes.values(), key=lambda x: x[1])))
+
+
 def _hover(doc, offset: int) -> Optional[Hover]:
     loc = doc.locate(offset)
     if loc is None:
         return None
     unit, pos = loc
+    near = _Near.of(unit, pos)
+    if near is not None:
+        unit = near
     h = _comment_hover(unit, pos)
     if h is not None:
         return h
