@@ -586,3 +586,41 @@ def _timed(host: str) -> float:
     t = time.perf_counter()
     find_blocks(host, "markdown")
     return time.perf_counter() - t
+
+
+def test_an_edited_mermaid_block_equals_finding_it_again():
+    """After an edit, a .mmd block is derived from the previous one without reading the text
+    again when the edit comes after the `erDiagram` the detection found: the same Block as
+    find_blocks gives, for edits anywhere (before, at and after the header), on texts with
+    front matter, directives, comments and CR line endings."""
+    import dataclasses
+    import random
+
+    from erd_lsp.syntax.hosts import edited_mermaid_block
+
+    texts = [
+        "erDiagram\n    A ||--o{ B : has\n",
+        "%% c\n%%{init: {}}%%\n  erDiagram\nA\n",
+        "---\ntitle: t\n---\nerDiagram\nA {\n int id\n}\n",
+        "erDiagram\r\nA\r\n",
+        "\r\nerDiagram\nA\n",
+        "flowchart\nA-->B\n",
+        "erDiagra\nA\n",
+        "---\nerDiagram\n",
+    ]
+    snippets = ["", "x", "\r", "\n", "%%", "---\n", "erDiagram", " ", "%%{", "}%%"]
+    rng = random.Random(5)
+    derived = 0
+    for text in texts:
+        block = find_blocks(text, "mermaid")[0]
+        for _ in range(150):
+            a = rng.randint(0, len(text))
+            b = min(len(text), a + rng.choice([0, 0, 1, 3]))
+            new_text = text[:a] + rng.choice(snippets) + text[b:]
+            got = edited_mermaid_block(block, new_text, a)
+            want = find_blocks(new_text, "mermaid")[0]
+            assert dataclasses.replace(got, map=None) == dataclasses.replace(want, map=None), (text, a, b, new_text)
+            assert got.map.runs() == want.map.runs() and got.map.source_len == want.map.source_len
+            derived += block.header_end >= 0 and a >= block.header_end
+            text, block = new_text, got
+    assert derived > 40

@@ -99,3 +99,81 @@ def test_an_edit_that_leaves_a_value_at_the_very_end(text, a, b, new):
     p.extents
     q = reparse(p, TextEdit(TextRange(a, b), new))
     assert _same(q, parse(q.source))
+
+
+def _commented_diagram(n: int = 40) -> str:
+    lines = ["erDiagram"]
+    for i in range(n):
+        lines += [f"    %% entity {i}", f"    E{i} {{", "        int id PK", f"        %% note {i}", "        string name", "        string email", "    }"]
+        if i:
+            lines.append(f"    E{i - 1} ||--o{{ E{i} : has")
+    return "\n".join(lines) + "\n"
+
+
+def test_typing_between_comments_keeps_the_removed_pieces_exact():
+    """Keystrokes in a diagram with comment lines: the preprocessed text derived after each
+    edit (whose removed pieces move without being made again: RemovedSpans) equals a fresh
+    preprocessing, piece for piece, and so does the parse; more edits than the spans keep
+    breakpoints for, at scattered places, with inserts and deletes."""
+    from erd_lsp.syntax.preprocess import RemovedSpans, preprocess
+
+    p = parse(_commented_diagram())
+    p.extents
+    rng = random.Random(7)
+    lazy = 0
+    for k in range(3 * RemovedSpans.MAX_BREAKS):
+        src = p.source
+        # inside an attribute line with no comment line next to it
+        spots = [src.rfind("\n", 0, i) + 1 for i in range(len(src)) if src.startswith(" email\n", i)]
+        at = rng.choice(spots) + 9
+        edit = TextEdit(TextRange(at, at), "xy"[: rng.randint(1, 2)]) if k % 3 else TextEdit(TextRange(at, at + 1), "")
+        q = reparse(p, edit)
+        fresh = preprocess(q.source)
+        assert q.pre.removed == fresh.removed and tuple(q.pre.removed) == fresh.removed
+        assert [q.pre.removed[i] for i in range(len(fresh.removed))] == list(fresh.removed)
+        ends = q.pre._removed_ends
+        assert [ends[i] for i in range(len(ends))] == [r.end for r in fresh.removed]
+        assert _same(q, parse(q.source))
+        lazy += isinstance(q.pre.removed, RemovedSpans)
+        p = q
+    assert lazy > RemovedSpans.MAX_BREAKS  # the edits did take the derived path
+
+
+def test_removed_spans_shift_like_a_tuple():
+    from erd_lsp.syntax.preprocess import Removed, RemovedSpans
+
+    rng = random.Random(3)
+    plain = [Removed(10 * i, 10 * i + 4, "comment") for i in range(50)]
+    spans = RemovedSpans(tuple(plain))
+    for _ in range(200):
+        j, d = rng.randint(0, 49), rng.choice([-2, -1, 1, 3])
+        plain = plain[:j] + [Removed(a + d, b + d, k) for a, b, k in plain[j:]]
+        spans = spans.shifted(j, d)
+        assert spans == tuple(plain) and list(spans) == plain and len(spans) == len(plain)
+        assert spans[j] == plain[j] and spans[-1] == plain[-1] and spans[3:9] == tuple(plain[3:9])
+        assert len(spans._js) <= RemovedSpans.MAX_BREAKS
+        e = spans.ends()
+        assert [e[i] for i in range(len(e))] == [r.end for r in plain]
+
+
+def test_a_reparse_frees_the_old_texts_without_the_cyclic_collector():
+    """Nothing of a parse (its lexer text: megabytes on a large file) waits for Python's
+    cyclic garbage collector: the token stream's generator does not hold the stream."""
+    import gc
+    import weakref
+
+    p = parse(_commented_diagram())
+    p.extents
+    at = p.source.index("int id") + 3
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        q = reparse(p, TextEdit(TextRange(at, at), "x"))
+        r = reparse(q, TextEdit(TextRange(at, at), "y"))
+        ref = weakref.ref(q.pre)
+        del q
+        assert ref() is None
+        assert _same(r, parse(r.source))
+    finally:
+        if was:
+            gc.enable()

@@ -14,7 +14,7 @@ from typing import Iterable, Optional
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related, Severity
 from erd_lsp.analysis.rules import BY_CODE, RULES
 from erd_lsp.model import Diagram, Names, build, relationship_facts
-from erd_lsp.syntax.hosts import Block, find_blocks, host_kind_for_path
+from erd_lsp.syntax.hosts import Block, edited_mermaid_block, find_blocks, host_kind_for_path
 from erd_lsp.syntax.parser import parse as parse_diagram
 from erd_lsp.syntax.preprocess import OTHER_DIAGRAM_KEYWORDS
 from erd_lsp.syntax.tree import Parse
@@ -186,7 +186,7 @@ class Document:
         if old_units is None:
             return doc
         if self.kind == "mermaid" and len(old_units) == 1 and old_units[0].block.map.is_identity:
-            blocks = doc.blocks
+            blocks = doc.__dict__["blocks"] = [edited_mermaid_block(old_units[0].block, new_text, edit.range.start)]
             if len(blocks) == 1 and blocks[0].map.is_identity and _is_er_candidate(blocks[0], doc.kind):
                 old = old_units[0]
                 p = reparse(old.parse, edit, new_text)

@@ -111,6 +111,9 @@ class Block:
     line: int  # 0-based host line of the first content line
     is_er: bool  # Mermaid would detect an ER diagram
     browser_trim: bool  # renderers dedent + trim the text (Markdown); False for .mmd
+    # .mmd: the offset just after the `erDiagram` the detection found (with no '\r'
+    # before it), -1 otherwise; an edit from there on cannot change the detection
+    header_end: int = -1
 
 
 def find_blocks(host: str, kind: str) -> list[Block]:
@@ -120,21 +123,8 @@ def find_blocks(host: str, kind: str) -> list[Block]:
     if not isinstance(host, str) or not isinstance(kind, str):
         return []
     if kind == "mermaid":
-        n = len(host)
-        return [
-            Block(
-                info="",
-                start=0,
-                end=n,
-                content_start=0,
-                closed=True,
-                text=host,
-                map=SourceMap.identity(n),
-                line=0,
-                is_er=_is_er(host, False),
-                browser_trim=False,
-            )
-        ]
+        end = _er_header_end(host)
+        return [_mermaid_block(host, end >= 0 or _is_er(host, False), end)]
     if kind == "markdown":
         return _scan_markdown(host)
     return []
@@ -179,12 +169,54 @@ def _js_trim(s: str) -> str:
     return s
 
 
+def _mermaid_block(host: str, is_er: bool, header_end: int) -> Block:
+    n = len(host)
+    return Block(
+        info="",
+        start=0,
+        end=n,
+        content_start=0,
+        closed=True,
+        text=host,
+        map=SourceMap.identity(n),
+        line=0,
+        is_er=is_er,
+        browser_trim=False,
+        header_end=header_end,
+    )
+
+
+def edited_mermaid_block(old: Block, host: str, start: int) -> Block:
+    """``find_blocks(host, "mermaid")[0]`` for ``host``, the text of ``old`` (a ``.mmd``
+    block) after an edit that starts at ``start``: an edit after the `erDiagram` the
+    detection found leaves the detection as it was, so the text is not examined again
+    (which would cost a scan of the whole text for '\r')."""
+    if old.header_end >= 0 and start >= old.header_end and old.is_er and not old.info:
+        return _mermaid_block(host, True, old.header_end)
+    return find_blocks(host, "mermaid")[0]
+
+
+def _er_header_end(text: str) -> int:
+    """The offset just after `erDiagram` where :func:`_is_er` finds it in a ``.mmd`` text,
+    when no '\r' comes before it (then the text's offsets are the normalised text's);
+    -1 otherwise (not ER, or a '\r' first: :func:`_is_er` decides)."""
+    pos = _detect_at(text)
+    if pos < 0 or "\r" in text[: pos + 9]:
+        return -1
+    return pos + 9
+
+
 def _is_er(text: str, browser_trim: bool) -> bool:
     t = text
     if browser_trim:
         t = _js_trim(_dedent(t))
     if "\r" in t:
         t = t.replace("\r\n", "\n").replace("\r", "\n")
+    return _detect_at(t) >= 0
+
+
+def _detect_at(t: str) -> int:
+    """Where the detection finds `erDiagram` in ``t`` (with '\n' line endings), or -1."""
     m = _FRONT_MATTER.match(t)
     pos = m.end() if m else 0
     n = len(t)
@@ -197,11 +229,11 @@ def _is_er(text: str, browser_trim: bool) -> bool:
                 continue
             nl = t.find("\n", pos)
             if nl < 0:
-                return False
+                return -1
             pos = nl + 1
             continue
         break
-    return t.startswith("erDiagram", pos)
+    return pos if t.startswith("erDiagram", pos) else -1
 
 
 # ---------------------------------------------------------------------------

@@ -70,6 +70,81 @@ def _gap(removed, ri: int, pos: int, stop: int, st):
     return ri
 
 
+def _produce(pre, conflicts, norm_pos, stack, src_pos):
+    """The tokens of a :class:`TokenStream` from ``norm_pos`` on."""
+    smap = pre.map
+    identity = smap.is_identity and not pre.removed
+    removed = pre.removed
+    # first removed span that ends after src_pos
+    ri = bisect_right(pre._removed_ends, src_pos) if removed else 0
+    prev_end = src_pos
+    to_start = smap.to_source_start
+    to_end = smap.to_source_end
+    srclen = len(pre.source)
+    # runs of the map, walked forward (tokens come in order)
+    dst, dlen, srcs, slen = smap.dst, smap.dlen, smap.src, smap.slen
+    nruns = len(dst)
+    run = max(0, bisect_right(dst, norm_pos) - 1)
+    for kind, s, e, st in lex(pre.text, norm_pos, stack, conflicts):
+        if identity:
+            a, b = s, e
+            if b > srclen:
+                b = srclen
+                a = min(a, b)
+        else:
+            while run + 1 < nruns and dst[run + 1] <= s:
+                run += 1
+            d0 = dst[run]
+            if dlen[run] == slen[run] and d0 <= s and e <= d0 + dlen[run]:
+                # inside one exact run: a plain shift
+                a = srcs[run] + (s - d0)
+                b = a + (e - s)
+            else:
+                a = to_start(s)
+                b = to_end(e)
+        if a < prev_end:
+            a = prev_end
+        if b < a:
+            b = a
+        if a > prev_end:
+            # removed text (comments, directives, front matter, '\r') before this token
+            ri = yield from _gap(removed, ri, prev_end, a, st)
+        if (kind == K.WHITESPACE or kind == K.NEWLINE) and removed:
+            while ri < len(removed) and removed[ri].end <= a:
+                ri += 1
+            if ri < len(removed) and removed[ri].start < b:
+                # removed text (a comment line) inside a run of whitespace: split it so
+                # the comment is a token of its own; the first piece keeps the kind
+                first = True
+                pos = a
+                while pos < b:
+                    if ri < len(removed) and removed[ri].start <= pos < removed[ri].end:
+                        r = removed[ri]
+                        stop = min(r.end, b)
+                        yield (REMOVED_TOKEN.get(r.kind, K.WHITESPACE), pos, stop, None, st)
+                        ri += 1
+                    else:
+                        stop = removed[ri].start if ri < len(removed) and removed[ri].start < b else b
+                        if first and kind == K.NEWLINE:
+                            yield (K.NEWLINE, pos, stop, s, st)
+                            first = False
+                        else:
+                            yield (K.WHITESPACE, pos, stop, s if first else None, st)
+                            first = False
+                    pos = stop
+                if first:
+                    # the run was all removed text: keep a zero-width token of the kind
+                    yield (kind, b, b, s, st)
+                prev_end = b
+                continue
+        yield (kind, a, b, s, st)
+        prev_end = b
+        if kind == K.EOF or kind == K.END_OF_INPUT:
+            # anything the lexer never reached (e.g. after the appended newline)
+            yield from _gap(removed, ri, prev_end, srclen, st)
+            return
+
+
 class TokenStream:
     """Lexer tokens mapped to source offsets, with removed source text as trivia.
 
@@ -84,83 +159,10 @@ class TokenStream:
         self._start(norm_pos, stack, src_pos)
 
     def _start(self, norm_pos, stack, src_pos):
-        self._gen = self._produce(norm_pos, stack, src_pos)
-
-    def _produce(self, norm_pos, stack, src_pos):
-        pre = self.pre
-        smap = pre.map
-        identity = smap.is_identity and not pre.removed
-        removed = pre.removed
-        # first removed span that ends after src_pos
-        ri = 0
-        while ri < len(removed) and removed[ri].end <= src_pos:
-            ri += 1
-        prev_end = src_pos
-        to_start = smap.to_source_start
-        to_end = smap.to_source_end
-        srclen = len(pre.source)
-        # runs of the map, walked forward (tokens come in order)
-        dst, dlen, srcs, slen = smap.dst, smap.dlen, smap.src, smap.slen
-        nruns = len(dst)
-        run = max(0, bisect_right(dst, norm_pos) - 1)
-        for kind, s, e, st in lex(pre.text, norm_pos, stack, self.conflicts):
-            if identity:
-                a, b = s, e
-                if b > srclen:
-                    b = srclen
-                    a = min(a, b)
-            else:
-                while run + 1 < nruns and dst[run + 1] <= s:
-                    run += 1
-                d0 = dst[run]
-                if dlen[run] == slen[run] and d0 <= s and e <= d0 + dlen[run]:
-                    # inside one exact run: a plain shift
-                    a = srcs[run] + (s - d0)
-                    b = a + (e - s)
-                else:
-                    a = to_start(s)
-                    b = to_end(e)
-            if a < prev_end:
-                a = prev_end
-            if b < a:
-                b = a
-            if a > prev_end:
-                # removed text (comments, directives, front matter, '\r') before this token
-                ri = yield from _gap(removed, ri, prev_end, a, st)
-            if (kind == K.WHITESPACE or kind == K.NEWLINE) and removed:
-                while ri < len(removed) and removed[ri].end <= a:
-                    ri += 1
-                if ri < len(removed) and removed[ri].start < b:
-                    # removed text (a comment line) inside a run of whitespace: split it so
-                    # the comment is a token of its own; the first piece keeps the kind
-                    first = True
-                    pos = a
-                    while pos < b:
-                        if ri < len(removed) and removed[ri].start <= pos < removed[ri].end:
-                            r = removed[ri]
-                            stop = min(r.end, b)
-                            yield (REMOVED_TOKEN.get(r.kind, K.WHITESPACE), pos, stop, None, st)
-                            ri += 1
-                        else:
-                            stop = removed[ri].start if ri < len(removed) and removed[ri].start < b else b
-                            if first and kind == K.NEWLINE:
-                                yield (K.NEWLINE, pos, stop, s, st)
-                                first = False
-                            else:
-                                yield (K.WHITESPACE, pos, stop, s if first else None, st)
-                                first = False
-                        pos = stop
-                    if first:
-                        # the run was all removed text: keep a zero-width token of the kind
-                        yield (kind, b, b, s, st)
-                    prev_end = b
-                    continue
-            yield (kind, a, b, s, st)
-            prev_end = b
-            if kind == K.EOF or kind == K.END_OF_INPUT:
-                # anything the lexer never reached (e.g. after the appended newline)
-                yield from _gap(removed, ri, prev_end, srclen, st)
-                return
+        # (a function of its own, not a method: a generator holding the stream would make
+        # a reference cycle, and the stream, its text among it, would wait for the cyclic
+        # collector instead of being freed when the parse is done)
+        self._gen = _produce(self.pre, self.conflicts, norm_pos, stack, src_pos)
 
     def get(self, k: int):
         buf = self.buf
