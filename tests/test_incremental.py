@@ -42,17 +42,24 @@ def _block_positions(text: str) -> list[int]:
     return [m.start() + random.Random(m.start()).randint(0, len(m.group())) for m in re.finditer(r"(?m)^[ \t]+[A-Za-z][^\n{}]*$", text)]
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_incremental_diagnostics_equal_a_full_run(seed, monkeypatch):
-    taken = []
+@pytest.fixture
+def taken(monkeypatch) -> list:
+    """Whether each derivation of diagnostics took the incremental path (True) or fell
+    back to a full run (False), in order."""
+    out = []
     real = incremental.update
 
     def counting(*a, **k):
         r = real(*a, **k)
-        taken.append(r is not None)
+        out.append(r is not None)
         return r
 
     monkeypatch.setattr(incremental, "update", counting)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_diagnostics_equal_a_full_run(seed, taken):
     rng = random.Random(seed)
     settings = Settings()
     for text in _texts():
@@ -151,16 +158,7 @@ def _statement_edits(t: str, rng: random.Random, names: list) -> TextEdit:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_statement_edits_keep_the_summary_and_equal_a_full_run(seed, monkeypatch):
-    taken = []
-    real = incremental.update
-
-    def counting(*a, **k):
-        r = real(*a, **k)
-        taken.append(r is not None)
-        return r
-
-    monkeypatch.setattr(incremental, "update", counting)
+def test_statement_edits_keep_the_summary_and_equal_a_full_run(seed, taken):
     rng = random.Random(100 + seed)
     settings = Settings()
     texts = _texts()
