@@ -8,7 +8,8 @@ lsprotocol/cattrs (de)serialisation, asyncio and pygls dispatch cost by themselv
   protocol handlers skip pygls's workspace, so pygls's O(file) ``TextDocument`` update is
   not counted in the floor. Pass ``--keep-text`` to use pygls's default document sync.
 * completion, definition, references, hover, rename answer an empty result
-  (an empty list, ``[]``, ``[]``, ``null``, an empty workspace edit).
+  (an empty list, ``[]``, ``[]``, ``null``, an empty workspace edit); semantic tokens
+  (full, delta, range) no tokens (an empty ``data``, no edits).
 
 Run: ``python bench/bare_server.py [--keep-text]``
 """
@@ -95,6 +96,29 @@ def hover(ls: LanguageServer, params: types.HoverParams):
 @server.feature(types.TEXT_DOCUMENT_RENAME)
 def rename(ls: LanguageServer, params: types.RenameParams):
     return types.WorkspaceEdit(changes={})
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+    types.SemanticTokensRegistrationOptions(
+        legend=types.SemanticTokensLegend(token_types=["class"], token_modifiers=[]),
+        full=types.SemanticTokensFullDelta(delta=True),
+        range=True,
+        document_selector=[{"language": "mermaid"}],
+    ),
+)
+def semantic_tokens(ls: LanguageServer, params: types.SemanticTokensParams):
+    return types.SemanticTokens(data=[], result_id="0")
+
+
+@server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA)
+def semantic_tokens_delta(ls: LanguageServer, params: types.SemanticTokensDeltaParams):
+    return types.SemanticTokensDelta(edits=[], result_id="0")
+
+
+@server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE)
+def semantic_tokens_range(ls: LanguageServer, params: types.SemanticTokensRangeParams):
+    return types.SemanticTokens(data=[])
 
 
 if __name__ == "__main__":

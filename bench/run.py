@@ -16,8 +16,9 @@ the target and whether it is met):
      its undo; anchor: the same round trip against bench/bare_server.py (pygls, publishes
      an empty list: the protocol floor), interleaved sample by sample
   c  completion at a relationship endpoint with 5,000 entities (empty prefix and a
-     2-letter prefix); definition, references, hover, rename on large; anchor: the bare
-     server answering an empty result to the same request
+     2-letter prefix); definition, references, hover, rename on large; definition, hover
+     and semantic tokens (full, and full/delta on the previous answer) right after a
+     keystroke; anchor: the bare server answering an empty result to the same request
   d  ``erd-lsp --check`` on a 1,000-file Markdown tree and on one small file, wall time
      with process start; anchor: ``python -c pass``; mmdc / Mermaid-in-Node figures from
      the anchors document as fixed references (not measured here)
@@ -470,6 +471,11 @@ CLIENT_CAPS = {
         "definition": {"linkSupport": False},
         "references": {},
         "rename": {"prepareSupport": True},
+        # as VS Code announces it: full documents with deltas, and ranges
+        "semanticTokens": {
+            "requests": {"full": {"delta": True}, "range": True},
+            "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"],
+        },
     },
 }
 
@@ -856,6 +862,40 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
             run_requests(
                 f"c.{key}.after", f"c. {key} of `{ent}` on large right after a keystroke", method, pos_params,
                 summarize=summarize, step=after_keystroke(method, pos_params),
+            )
+
+        # semantic tokens as VS Code asks for them after an edit: the whole document, or
+        # (the client announces deltas) the edits since the previous answer
+        def sum_tokens(res) -> str:
+            if not res:
+                return "**empty result**"
+            if "edits" in res:
+                return f"{len(res['edits'])} edit(s), {sum(len(e.get('data') or []) for e in res['edits'])} ints"
+            return f"{len(res.get('data', [])) // 5:,} tokens"
+
+        last_id: dict = {}
+
+        def tokens_after(delta: bool):
+            def step(s: Side, k: int):
+                s.change(uri, A, acol, A, acol, "x")
+                s.change(uri, A, acol, A, acol + 1, "")
+                if delta and s.name in last_id:
+                    method, params = "textDocument/semanticTokens/full/delta", {"textDocument": td, "previousResultId": last_id[s.name]}
+                else:
+                    method, params = "textDocument/semanticTokens/full", {"textDocument": td}
+                res, secs = s.client.request(method, params, timeout=cfg.t_req)
+                if isinstance(res, dict) and res.get("resultId") is not None:
+                    last_id[s.name] = res["resultId"]
+                return [("textDocument/semanticTokens/full", secs, res)]
+
+            return step
+
+        for delta, key, label in ((False, "full", "full"), (True, "delta", "full/delta on the previous answer")):
+            log(f"c: semantic tokens ({key}) after a keystroke")
+            last_id.clear()
+            run_requests(
+                f"c.semtok.{key}.after", f"c. semantic tokens ({label}) of large right after a keystroke",
+                "textDocument/semanticTokens/full", {"textDocument": td}, summarize=sum_tokens, step=tokens_after(delta),
             )
     return rows
 

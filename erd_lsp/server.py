@@ -565,15 +565,74 @@ def on_selection_range(ls: ErdServer, params: types.SelectionRangeParams):
     types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
     types.SemanticTokensRegistrationOptions(
         legend=types.SemanticTokensLegend(token_types=list(TOKEN_TYPES), token_modifiers=list(TOKEN_MODIFIERS)),
-        full=True,
+        full=types.SemanticTokensFullDelta(delta=True),
+        range=True,
         document_selector=[{"language": "mermaid"}, {"language": "mmd"}, {"language": "markdown"}, {"language": "mdx"}],
     ),
 )
 def on_semantic_tokens(ls: ErdServer, params: types.SemanticTokensParams):
-    doc = ls.document(params.text_document.uri)
+    res = _semantic_tokens(ls, params.text_document.uri)
+    if res is None:
+        return types.SemanticTokens(data=[])
+    result_id, enc = res
+    return types.SemanticTokens(data=list(enc.data), result_id=result_id)
+
+
+@server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA)
+def on_semantic_tokens_delta(ls: ErdServer, params: types.SemanticTokensDeltaParams):
+    res = _semantic_tokens(ls, params.text_document.uri, params.previous_result_id)
+    if res is None:
+        return types.SemanticTokens(data=[])
+    result_id, enc = res
+    if enc.edits is None:
+        return types.SemanticTokens(data=list(enc.data), result_id=result_id)
+    edits = [types.SemanticTokensEdit(start=a, delete_count=n, data=list(ints)) for a, n, ints in enc.edits]
+    return types.SemanticTokensDelta(edits=edits, result_id=result_id)
+
+
+@server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE)
+def on_semantic_tokens_range(ls: ErdServer, params: types.SemanticTokensRangeParams):
+    uri = params.text_document.uri
+    doc = ls.document(uri)
     if doc is None:
         return types.SemanticTokens(data=[])
-    return types.SemanticTokens(data=structure.encode_semantic_tokens(doc, structure.semantic_tokens(doc), ls.encoding))
+    kept = _semantic_store(ls).get(uri)
+    enc = None
+    if kept is not None and kept[2] is doc:
+        enc = kept[1]
+    r = params.range
+    start, end = ls.offset(doc, r.start), ls.offset(doc, r.end)
+    return types.SemanticTokens(data=structure.semantic_tokens_in(enc, doc, start, end, ls.encoding))
+
+
+def _semantic_store(ls: ErdServer) -> dict:
+    """uri -> (result id, the last answer, its document): what the next delta starts from."""
+    store = ls.__dict__.get("_semantic")
+    if store is None:
+        store = ls.__dict__["_semantic"] = {}
+    for uri in [u for u in store if u not in ls.docs]:
+        del store[uri]  # closed
+    return store
+
+
+def _semantic_tokens(ls: ErdServer, uri: str, previous_id: Optional[str] = None):
+    """``(result id, structure.EncodedTokens)`` of the open document ``uri``, carried
+    from the last answer: its ``edits`` apply to the result ``previous_id`` names (None
+    when that is not the last answer, or when not given: then a full answer is meant)."""
+    doc = ls.document(uri)
+    if doc is None:
+        return None
+    store = _semantic_store(ls)
+    kept = store.get(uri)
+    prev_state = kept[1].state if kept is not None else None
+    enc = structure.semantic_tokens_data(doc, ls.encoding, prev_state)
+    if previous_id is None or kept is None or kept[0] != previous_id:
+        enc = structure.EncodedTokens(enc.data, None, enc.state)
+    serial = ls.__dict__["_semantic_serial"] = ls.__dict__.get("_semantic_serial", 0) + 1
+    od = ls.docs.get(uri)
+    result_id = f"{od.version if od is not None else ''}:{serial}"
+    store[uri] = (result_id, enc, doc)
+    return result_id, enc
 
 
 class RequestFailed(JsonRpcException):

@@ -23,6 +23,7 @@ from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.parser import conflict_regions
 from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Node, Parse
+from erd_lsp.model import partial, statement_identity
 from erd_lsp.text import TextRange, units
 
 __all__ = [
@@ -36,6 +37,10 @@ __all__ = [
     "selection_ranges",
     "semantic_tokens",
     "encode_semantic_tokens",
+    "semantic_tokens_data",
+    "semantic_tokens_in",
+    "EncodedTokens",
+    "TokenState",
     "token_at",
     "token_role",
     "Role",
@@ -839,13 +844,15 @@ def _add_token(unit, tok, idx: _Index, d, raw: list) -> None:
         raw.append((role.start, role.end, typ[0], typ[1]))
 
 
-def _finish_tokens(unit, raw: list) -> list:
+def _finish_tokens(unit, raw: list, removed=None) -> list:
+    """``raw`` (diagram offsets) as host tokens, one per line, with the removed text
+    (``removed``: those pieces of ``pre.removed``, default all) as tokens of its own."""
     parse = unit.parse
     src = parse.source
     pre = parse.pre
     gaps = []  # removed text: a token the lexer read across it must not cover it
     if pre is not None:
-        for r in pre.removed:
+        for r in pre.removed if removed is None else removed:
             if r.kind == "comment":
                 gaps.append((r.start, r.end, "comment", ()))
             elif r.kind == "directive":
@@ -925,25 +932,433 @@ def encode_semantic_tokens(doc, tokens, encoding: str = "utf-16") -> list[int]:
     """LSP's relative encoding (deltaLine, deltaStart, length, type, modifier bits) of
     :func:`semantic_tokens`' output, with columns and lengths in ``encoding`` units."""
     try:
-        li = doc.line_index
-        text = doc.text
-        types = {t: i for i, t in enumerate(TOKEN_TYPES)}
-        mods = {m: 1 << i for i, m in enumerate(TOKEN_MODIFIERS)}
-        data: list[int] = []
-        prev_line = prev_char = 0
-        for start, length, typ, modifiers in tokens:
-            ti = types.get(typ)
-            if ti is None or length <= 0:
-                continue
-            line, char = li.position(start, encoding)
-            n = units(text[start : start + length], encoding)
-            bits = 0
-            for m in modifiers:
-                bits |= mods.get(m, 0)
-            dl = line - prev_line
-            dc = char - prev_char if dl == 0 else char
-            data += [dl, dc, n, ti, bits]
-            prev_line, prev_char = line, char
-        return data
+        return _encode(doc, tokens, encoding)[0]
     except Exception:  # pragma: no cover
         return []
+
+
+_TYPE_INDEX = {t: i for i, t in enumerate(TOKEN_TYPES)}
+_MOD_BITS = {m: 1 << i for i, m in enumerate(TOKEN_MODIFIERS)}
+
+
+def _bits(modifiers) -> int:
+    bits = 0
+    for m in modifiers:
+        bits |= _MOD_BITS.get(m, 0)
+    return bits
+
+
+def _encode(doc, tokens, encoding: str, prev_line: int = 0, prev_char: int = 0) -> tuple[list[int], list[int]]:
+    """The relative encoding of ``tokens`` after a token at ``(prev_line, prev_char)``, and
+    the host starts of the tokens encoded (those of a known type and a positive length)."""
+    li = doc.line_index
+    text = doc.text
+    types = _TYPE_INDEX
+    data: list[int] = []
+    starts: list[int] = []
+    for start, length, typ, modifiers in tokens:
+        ti = types.get(typ)
+        if ti is None or length <= 0:
+            continue
+        line, char = li.position(start, encoding)
+        n = units(text[start : start + length], encoding)
+        dl = line - prev_line
+        dc = char - prev_char if dl == 0 else char
+        data += [dl, dc, n, ti, _bits(modifiers)]
+        starts.append(start)
+        prev_line, prev_char = line, char
+    return data, starts
+
+
+# --- semantic tokens across edits ---------------------------------------------------
+
+# statements whose tokens depend on the whole diagram in ways the token state does not
+# follow (subgraph ids are names too; `class`/`style` reach entities by timing)
+_UNFOLLOWED = frozenset({K.SUBGRAPH_START, K.SUBGRAPH_END, K.CLASS_STMT, K.STYLE_STMT, K.CLASSDEF_STMT})
+# beyond this many items in the changed stretch, computing everything again is as cheap
+_MAX_REGION = 2000
+# a name whose declaredness changed is looked for in the text; beyond this many
+# occurrences outside the stretch, everything is computed again
+_MAX_HITS = 2000
+
+
+class TokenState:
+    """The encoded semantic tokens of one version of a ``.mmd`` diagram, and what carries
+    them to the next version for the cost of the edit (:func:`semantic_tokens_data`):
+    ``data`` (LSP's relative encoding, in ``encoding`` units), the host start of each
+    token (``starts``, chunked offsets: a splice moves the later chunks' bases), and how
+    many entity statements declare each name and how many relationship ends (complete or
+    not) name it (``decl``, ``ment``), which is all an entity name's token reads of the
+    rest of the diagram when it has no subgraphs and no ``class``/``style``/``classDef``
+    statements (other diagrams have no state). ``plain``: every entity name's text is its
+    name (no quotes, no entity codes), so that the occurrences of a name are found in the
+    text. A state is handed on, not copied: once a newer version's state is made from it,
+    ``live`` is False and it carries nothing further."""
+
+    __slots__ = ("parse", "encoding", "data", "starts", "decl", "ment", "plain", "live")
+
+    def __init__(self, parse, encoding, data, starts, decl, ment, plain) -> None:
+        self.parse = parse
+        self.encoding = encoding
+        self.data = data
+        self.starts = starts
+        self.decl = decl
+        self.ment = ment
+        self.plain = plain
+        self.live = True
+
+
+@dataclass
+class EncodedTokens:
+    """What :func:`semantic_tokens_data` answers: ``data`` (the whole encoding; the
+    state's own list, to be copied by whoever keeps it longer than until the next call),
+    ``edits`` (``(start, delete count, ints)`` turning the previous state's data into
+    ``data``, sorted, on the previous data's indexes; None when the previous state could
+    not be carried over) and the ``state`` to hand to the next call (None for a document
+    that has none: the next call computes everything)."""
+
+    data: list
+    edits: Optional[list]
+    state: Optional[TokenState]
+
+
+def semantic_tokens_data(doc, encoding: str = "utf-16", previous: Optional[TokenState] = None) -> EncodedTokens:
+    """:func:`encode_semantic_tokens` of :func:`semantic_tokens` for ``doc``, computed
+    from ``previous`` (the state of an earlier version of the same document) when the
+    parses show what changed: then the tokens of the changed items are made again, the
+    rest is spliced, and only the tokens of names whose declaredness changed are looked
+    at elsewhere, so that a keystroke costs about what it changed. Equal to a fresh
+    computation in every case (a test checks it)."""
+    try:
+        unit = _single_unit(doc)
+        if previous is not None and previous.live and unit is not None and previous.encoding == encoding:
+            if previous.parse is unit.parse:
+                return EncodedTokens(previous.data, [], previous)
+            edits = _carry(previous, doc, unit)
+            if edits is not None:
+                return EncodedTokens(previous.data, edits, previous)
+        if previous is not None:
+            previous.live = False
+        return _fresh(doc, unit, encoding)
+    except Exception:  # pragma: no cover - never take the editor down
+        if previous is not None:
+            previous.live = False
+        return EncodedTokens(encode_semantic_tokens(doc, semantic_tokens(doc), encoding), None, None)
+
+
+def semantic_tokens_in(result: Optional[EncodedTokens], doc, start: int, end: int, encoding: str = "utf-16") -> list[int]:
+    """The encoded tokens of ``doc`` that start in host ``[start, end)`` (what
+    ``textDocument/semanticTokens/range`` answers), read from ``result`` (of ``doc``, in
+    ``encoding``) when it has a state."""
+    try:
+        st = result.state if result is not None else None
+        if st is None or st.encoding != encoding:
+            toks = [t for t in semantic_tokens(doc) if start <= t[0] < end]
+            return encode_semantic_tokens(doc, toks, encoding)
+        a = st.starts.bisect_left(start)
+        b = st.starts.bisect_left(end)
+        if a >= b:
+            return []
+        out = st.data[5 * a : 5 * b]
+        line, char = doc.line_index.position(st.starts[a], st.encoding)
+        out[0], out[1] = line, char
+        return out
+    except Exception:  # pragma: no cover
+        return []
+
+
+def _single_unit(doc):
+    """The diagram of a ``.mmd`` document that is one diagram read as it is, else None."""
+    if doc.kind != "mermaid":
+        return None
+    units = doc.units
+    if len(units) != 1 or not units[0].block.map.is_identity:
+        return None
+    return units[0]
+
+
+def _fresh(doc, unit, encoding: str) -> EncodedTokens:
+    tokens = semantic_tokens(doc)
+    data, starts = _encode(doc, tokens, encoding)
+    if unit is None:
+        return EncodedTokens(data, None, None)
+    parse = unit.parse
+    for item in parse.items:
+        if item.__class__ is not tuple and item.kind in _UNFOLLOWED:
+            return EncodedTokens(data, None, None)
+    d = unit.diagram
+    if d.subgraphs:
+        return EncodedTokens(data, None, None)
+    decl: dict = {}
+    ment: dict = {}
+    for e in d.entities.values():
+        if e.definitions:
+            decl[e.name] = len(e.definitions)
+        if e.references:
+            ment[e.name] = len(e.references)
+    st = TokenState(parse, encoding, data, None, decl, ment, _plain_refs(parse.source, d.references))
+    from erd_lsp.text import Chunked
+
+    st.starts = Chunked(starts, offsets=True)
+    return EncodedTokens(data, None, st)
+
+
+def _plain_refs(src: str, refs) -> bool:
+    for r in refs:
+        if src[r.range.start : r.range.end] != r.name:
+            return False
+    return True
+
+
+def _changed_items(old: Parse, new: Parse) -> Optional[tuple[int, int, int]]:
+    """``(first item, end in the new items, end in the old)`` of the stretch outside which
+    the two parses hold the very same item objects: the reparse window when it says so
+    (several edits since ``old`` widen it), else found by comparing."""
+    from operator import is_
+
+    oi, ni = old.items, new.items
+    lo, ln = len(oi), len(ni)
+    w = getattr(new, "window", None)
+    if w is not None:
+        r, ne, oe = w
+        if ln - ne == lo - oe and 0 <= r <= ne and r <= oe:
+            if all(map(is_, ni.iter_from(0, r), oi.iter_from(0, r))) and all(map(is_, ni.iter_from(ne), oi.iter_from(oe))):
+                return r, ne, oe
+    p = 0
+    for a, b in zip(ni, oi):
+        if a is not b:
+            break
+        p += 1
+    q = 0
+    limit = min(lo, ln) - p
+    for a, b in zip(reversed(ni), reversed(oi)):
+        if q >= limit or a is not b:
+            break
+        q += 1
+    return p, ln - q, lo - q
+
+
+def _mentions(parse: Parse, item, base: int) -> tuple[tuple, tuple]:
+    """``(names the statement declares, names its relationship ends name)``."""
+    if item.__class__ is tuple or item.kind not in (K.ENTITY_STMT, K.REL_STMT):
+        return (), ()
+    ident = statement_identity(parse, item, base)
+    if ident is None:
+        return (), ()
+    if item.kind == K.ENTITY_STMT:
+        return (ident[0],), ()
+    if len(ident) == 2:  # ("broken", names)
+        return (), ident[1]
+    return (), (ident[0], ident[1])
+
+
+class _Counted:
+    """An entity as an entity name's token sees it: whether it is implicit."""
+
+    __slots__ = ("implicit",)
+
+    def __init__(self, implicit: bool) -> None:
+        self.implicit = implicit
+
+
+_DECLARED = _Counted(False)
+_IMPLICIT = _Counted(True)
+
+
+class _CountedEntities:
+    def __init__(self, decl: dict, ment: dict) -> None:
+        self.decl = decl
+        self.ment = ment
+
+    def get(self, name, default=None):
+        if self.decl.get(name):
+            return _DECLARED
+        if self.ment.get(name):
+            return _IMPLICIT
+        return default
+
+
+class _CountedDiagram:
+    def __init__(self, decl: dict, ment: dict) -> None:
+        self.entities = _CountedEntities(decl, ment)
+
+
+class _LocalIndex:
+    """:class:`_Index` for the tokens of some statements: their references, and the
+    entities of the whole diagram from the counts (what tokens read of them)."""
+
+    def __init__(self, refs: dict, decl: dict, ment: dict) -> None:
+        self.diagram = _CountedDiagram(decl, ment)
+        self.refs = refs
+        self.attrs: dict = {}
+        self.rels: dict = {}
+        self.subgraph_ids: frozenset = frozenset()
+
+
+def _carry(st: TokenState, doc, unit) -> Optional[list]:
+    """Bring ``st`` to ``unit``'s parse in place; the edits of its data, or None (and
+    ``st`` no longer live) when it cannot be done for the cost of the change."""
+    old, new = st.parse, unit.parse
+    region = _changed_items(old, new)
+    st.live = False  # until it is done: a failure below leaves the counts half-updated
+    if region is None:
+        return None
+    r, ne, oe = region
+    if (ne - r) + (oe - r) > _MAX_REGION:
+        return None
+    items, starts = new.items, new.starts
+    src = new.source
+    delta = len(src) - len(old.source)
+    A = starts[r] if r < len(items) else len(src)
+    B = starts[ne] if ne < len(items) else len(src)
+    window = list(zip(items.iter_from(r, ne), starts.iter_from(r, ne)))
+    for item, _b in window:
+        if item.__class__ is not tuple and item.kind in _UNFOLLOWED:
+            return None
+    # the counts, and the names whose tokens elsewhere may change
+    decl, ment = st.decl, st.ment
+    olds = [_mentions(old, item, base) for item, base in zip(old.items.iter_from(r, oe), old.starts.iter_from(r, oe))]
+    news = [_mentions(new, item, base) for item, base in window]
+    touched = set()
+    for ds, ms in olds + news:
+        touched.update(ds)
+        touched.update(ms)
+    before = {n: bool(not decl.get(n) and ment.get(n)) for n in touched}
+    for sign, lst in ((-1, olds), (1, news)):
+        for ds, ms in lst:
+            for n in ds:
+                v = decl.get(n, 0) + sign
+                if v:
+                    decl[n] = v
+                else:
+                    decl.pop(n, None)
+            for n in ms:
+                v = ment.get(n, 0) + sign
+                if v:
+                    ment[n] = v
+                else:
+                    ment.pop(n, None)
+    flipped = [n for n in touched if before[n] != bool(not decl.get(n) and ment.get(n))]
+    # the tokens of the window
+    stmts = [(item, base) for item, base in window if item.__class__ is not tuple and item.kind in (K.ENTITY_STMT, K.REL_STMT)]
+    pd = partial(new, stmts)
+    refs: dict = {}
+    for ref in pd.references:
+        refs.setdefault(ref.range.start, ref.name)
+    if st.plain and not _plain_refs(src, pd.references):
+        st.plain = False
+    idx = _LocalIndex(refs, decl, ment)
+    raw: list = []
+    for i, (item, base) in enumerate(window, r):
+        if item.__class__ is FastNode:
+            _fast_tokens(item, base, idx, raw)
+            continue
+        for tok in iter_tokens(new, i, i + 1):
+            _add_token(unit, tok, idx, None, raw)
+    removed = ()
+    pre = new.pre
+    if pre is not None and pre.removed:
+        rs = pre.removed
+        lo = _first_removed(rs, A)
+        hi = lo
+        while hi < len(rs) and rs[hi].start < B:
+            hi += 1
+        removed = rs[lo:hi]
+        if lo > 0 and rs[lo - 1].end > A:
+            return None  # removed text reaching into the window from before it
+    toks = _finish_tokens(unit, raw, removed)
+    toks.sort()
+    ss = st.starts
+    ta = ss.bisect_left(A)
+    tb = ss.bisect_left(B - delta)
+    last_end = -1
+    mid = []
+    for s, ln, t, m in toks:
+        if ln <= 0 or s < last_end:
+            continue
+        if s < A or s + ln > B:
+            return None  # a token reaching out of the window
+        mid.append((s, ln, t, m))
+        last_end = s + ln
+    data = st.data
+    if ta > 0:
+        pl, pc = doc.line_index.position(ss[ta - 1], st.encoding)
+    else:
+        pl = pc = 0
+    enc, new_starts = _encode(doc, mid, st.encoding, pl, pc)
+    n_old = len(ss)
+    if tb < n_old:  # the first token after the window: placed after the window's last
+        if new_starts:
+            pl, pc = doc.line_index.position(new_starts[-1], st.encoding)
+        line, char = doc.line_index.position(ss[tb] + delta, st.encoding)
+        dl = line - pl
+        enc += [dl, char - pc if dl == 0 else char] + data[5 * tb + 2 : 5 * tb + 5]
+        cut = 5 * (tb + 1)
+    else:
+        cut = 5 * tb
+    data[5 * ta : cut] = enc
+    st.starts = ss = ss.spliced(ta, tb, new_starts, delta)
+    shift = len(new_starts) - (tb - ta)
+    edits = [(5 * ta, cut - 5 * ta, None)]
+    # names declared now and not before, or the reverse: their tokens elsewhere
+    changed = []
+    for name in flipped:
+        if ment.get(name, 0) - sum(ms.count(name) for _ds, ms in news) <= 0:
+            continue  # no relationship outside the window names it
+        if not st.plain or not name:
+            return None
+        hits = 0
+        p = src.find(name)
+        while p >= 0:
+            if not A <= p < B:
+                hits += 1
+                if hits > _MAX_HITS:
+                    return None
+                k = _flip_token(unit, idx, ss, data, p, name)
+                if k is not None:
+                    changed.append(k)
+            p = src.find(name, p + 1)
+    end_mid = ta + len(new_starts)  # the re-encoded first token after is at end_mid
+    for k in sorted(set(changed)):
+        if ta <= k <= end_mid:
+            continue  # inside the first edit (whose ints are read below)
+        old_k = k if k < ta else k - shift
+        edits.append((5 * old_k + 3, 2, [data[5 * k + 3], data[5 * k + 4]]))
+    a0, n0, _ = edits[0]
+    edits[0] = (a0, n0, data[5 * ta : 5 * ta + len(enc)])
+    edits.sort(key=lambda x: x[0])
+    st.parse = new
+    st.live = True
+    return edits
+
+
+def _first_removed(rs, x: int) -> int:
+    lo, hi = 0, len(rs)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if rs[mid].start < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _flip_token(unit, idx, ss, data, p: int, name: str) -> Optional[int]:
+    """Set the modifiers of the token of entity name ``name`` at ``p`` (if one is there)
+    to what the counts say; its index when they changed."""
+    k = ss.bisect_left(p)
+    if k >= len(ss) or ss[k] != p:
+        return None
+    tok = token_at(unit.parse, p)
+    if tok is None:
+        return None
+    role = _token_role(unit, tok, idx)
+    if role is None or role.what != "entity" or role.declaration or role.name != name or role.start != p:
+        return None
+    typ, mods = _entity_type(name, False, idx)
+    ti, bits = _TYPE_INDEX[typ], _bits(mods)
+    if data[5 * k + 3] == ti and data[5 * k + 4] == bits:
+        return None
+    data[5 * k + 3] = ti
+    data[5 * k + 4] = bits
+    return k

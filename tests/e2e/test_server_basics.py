@@ -172,3 +172,50 @@ async def test_long_completion_lists_defer_documentation_to_resolve(client: Lang
         item = await client.completion_item_resolve_async(item)
     doc = item.documentation.value if isinstance(item.documentation, types.MarkupContent) else item.documentation
     assert "id_7" in doc
+
+
+async def test_semantic_tokens_delta_and_range(client: LanguageClient):
+    uri = "file:///tmp/erd-e2e/tokens.mmd"
+    blocks = "".join(f"    E{i} {{\n        int id PK\n        string \U0001F600name{i}\n    }}\n" for i in range(30))
+    rels = "".join(f"    E{i} ||--o{{ E{i + 1} : next\n" for i in range(29))
+    text = "erDiagram\n" + blocks + rels + "    E3 }o--|| LATER : uses\n"
+    open_doc(client, uri, text)
+    await diagnostics(client, uri)
+    td = types.TextDocumentIdentifier(uri=uri)
+    first = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=td))
+    assert first.result_id and len(first.data) > 5 * 200
+    lines = text.split("\n")
+    row = next(i for i, l in enumerate(lines) if "name15" in l)
+    decl = next(i for i, l in enumerate(lines) if l.startswith("    E3 {"))
+
+    async def change(version, line, a, b, new):
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=types.Position(line=line, character=a), end=types.Position(line=line, character=b)), text=new)],
+            )
+        )
+        await diagnostics(client, uri)
+
+    data, rid = list(first.data), first.result_id
+    # a keystroke in an attribute; then two edits before asking (renaming E3's declaration:
+    # the relationships naming E3 become implicit ones)
+    for edits in ([(2, row, 8, 8, "big")], [(3, decl, 5, 5, "Z"), (4, row, 8, 11, "")]):
+        for e in edits:
+            await change(*e)
+        delta = await client.text_document_semantic_tokens_full_delta_async(types.SemanticTokensDeltaParams(text_document=td, previous_result_id=rid))
+        assert isinstance(delta, types.SemanticTokensDelta) and delta.result_id != rid
+        assert 0 < sum(len(x.data or []) for x in delta.edits) < len(data) // 4  # not the whole document again
+        for x in sorted(delta.edits, key=lambda x: x.start, reverse=True):
+            data[x.start : x.start + x.delete_count] = list(x.data or [])
+        rid = delta.result_id
+        full = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=td))
+        assert data == list(full.data)
+        rid = full.result_id
+    # a stale result id gets the whole document
+    stale = await client.text_document_semantic_tokens_full_delta_async(types.SemanticTokensDeltaParams(text_document=td, previous_result_id="nope"))
+    assert isinstance(stale, types.SemanticTokens) and list(stale.data) == data
+    # a range: the tokens starting on its lines, the first placed absolutely
+    rng = types.Range(start=types.Position(line=row, character=0), end=types.Position(line=row + 1, character=0))
+    part = await client.text_document_semantic_tokens_range_async(types.SemanticTokensRangeParams(text_document=td, range=rng))
+    assert part.data[0] == row and len(part.data) == 5 * 2  # the type and the attribute name
