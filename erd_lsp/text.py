@@ -345,6 +345,22 @@ class Chunked(Sequence):
 
     def index(self, value, start: int = 0, stop: Optional[int] = None) -> int:
         start = max(0, start)
+        stop = self._len if stop is None else min(stop, self._len)
+        if self._bases is None and start < stop:
+            # chunk by chunk with list.index (in C: finding a node among 30,000 items
+            # one by one in Python took milliseconds)
+            first, chunks = self._first, self._chunks
+            c = bisect_right(first, start) - 1
+            for k in range(c, len(chunks)):
+                f = first[k]
+                if f >= stop:
+                    break
+                chunk = chunks[k]
+                try:
+                    return f + chunk.index(value, max(0, start - f), max(0, min(len(chunk), stop - f)))
+                except ValueError:
+                    continue
+            raise ValueError(f"{value!r} is not in the sequence")
         for i, v in enumerate(self.iter_from(start, stop), start):
             if v is value or v == value:
                 return i

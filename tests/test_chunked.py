@@ -56,6 +56,14 @@ def test_random_splices_of_values_match_a_list(seed):
             if ref:
                 x = ref[rng.randrange(len(ref))]
                 assert d.index(x) == ref.index(x)
+                lo, hi = sorted(rng.randint(0, len(ref) + 2) for _ in range(2))
+                try:
+                    want = ref.index(x, lo, hi)
+                except ValueError:
+                    with pytest.raises(ValueError):
+                        d.index(x, lo, hi)
+                else:
+                    assert d.index(x, lo, hi) == want
             c = d
     finally:
         Chunked.CHUNK = saved
