@@ -750,7 +750,7 @@ class Names:
     mention by a complete statement are one pass in C: :meth:`order`). Diagrams with subgraphs have no summary (a subgraph id is a name
     too): :meth:`of` returns None for them."""
 
-    __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order", "classy")
+    __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order", "classy", "broken", "dotted")
 
     def __init__(self, decl, rels, blocks: int, mentions: Optional[list], flipped: frozenset = frozenset()) -> None:
         self.decl = decl
@@ -758,6 +758,10 @@ class Names:
         self.blocks = blocks
         self.mentions = mentions
         self.classy = 0  # class, style and classDef statements (an edit window holds none)
+        # name -> the incomplete relationships naming it; the relationship statements with
+        # a '.' in their text (where a label may mention `entity.column`), by id
+        self.broken = Layered({})
+        self.dotted: frozenset = frozenset()
         self._order = [None]  # shared with the versions whose windows named what they named
         self.flipped = flipped  # names declared before the last edit and not after, or the reverse
         # what rules derive from the set of declared names, kept while it stays the same;
@@ -770,6 +774,8 @@ class Names:
         rels: dict = {}
         blocks = 0
         classy = 0
+        broken: dict = {}
+        dotted: set = set()
         b = _Builder(parse)
         for item, base in zip(parse.items, parse.starts):
             if item.__class__ is tuple:
@@ -788,12 +794,19 @@ class Names:
                     # tuples (most names have one statement and two or three relationships)
                     rels[facts[1]] = rels.get(facts[1], ()) + (item,)
                     rels[facts[2]] = rels.get(facts[2], ()) + (item,)
+                elif facts:
+                    for name, _span in facts[1]:
+                        broken[name] = broken.get(name, ()) + (item,)
+                if _dotted(parse.source, item, base):
+                    dotted.add(id(item))
             elif k == K.SUBGRAPH_START or k == K.SUBGRAPH_END:
                 return None
             elif k == K.CLASS_STMT or k == K.STYLE_STMT or k == K.CLASSDEF_STMT:
                 classy += 1
         out = cls(Layered(decl), Layered(rels), blocks, None)
         out.classy = classy
+        out.broken = Layered(broken)
+        out.dotted = frozenset(dotted)
         if memo is not None:
             out.memo = memo
         return out
@@ -834,7 +847,7 @@ class Names:
         decl = self.decl
         return [n for n in self.rels if n not in decl]
 
-    def edited(self, olds: list, news: list, base_of, window: tuple, items: list) -> "Names":
+    def edited(self, olds: list, news: list, base_of, window: tuple, items: list, source: str = "") -> "Names":
         """The summary after the statements ``olds`` (old nodes with their identities, see
         :func:`statement_identity`, prefixed by their kind) were replaced by ``news``
         (new nodes, identities, starts) in one window, ``(first item, its end in the new
@@ -902,8 +915,35 @@ class Names:
                     new_rels = rels.edit()
                 for name in (ident[1], ident[2]):
                     new_rels[name] = new_rels.get(name, ()) + (node,)
+        brk = self.broken
+        new_brk = None
+        dotted = self.dotted
+        for node, ident, _ in olds:
+            if ident[0] == K.REL_STMT:
+                if id(node) in dotted:
+                    dotted = dotted - {id(node)}
+                if broken_identity(ident):
+                    if new_brk is None:
+                        new_brk = brk.edit()
+                    for name in set(ident[2]):
+                        lst = tuple([n for n in new_brk.get(name, ()) if n is not node])
+                        if lst:
+                            new_brk[name] = lst
+                        else:
+                            new_brk.pop(name, None)
+        for node, ident, base in news:
+            if ident[0] == K.REL_STMT:
+                if _dotted(source, node, base):
+                    dotted = dotted | {id(node)}
+                if broken_identity(ident):
+                    if new_brk is None:
+                        new_brk = brk.edit()
+                    for name in ident[2]:
+                        new_brk[name] = new_brk.get(name, ()) + (node,)
         out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, None, frozenset(flipped))
         out.classy = self.classy
+        out.broken = brk if new_brk is None else new_brk
+        out.dotted = dotted
         if not flipped:
             out.memo = self.memo
         else:
@@ -1000,6 +1040,18 @@ class Layered:
 
     def __len__(self) -> int:
         return len(self.base) if not self.top else len(self.items())
+
+
+def _dotted(source: str, node, base: int) -> bool:
+    """Whether a relationship statement has a '.' after its first ':' (its label may
+    mention ``entity.column``; names and cardinalities hold no ':', lines do hold dots)."""
+    if node.__class__ is FastNode:
+        text = node.text
+        colon = text.find(":")
+        return colon >= 0 and text.find(".", colon) >= 0
+    a, b = base + node.start, base + node.end
+    colon = source.find(":", a, b)
+    return colon >= 0 and source.find(".", colon, b) >= 0
 
 
 def broken_identity(ident) -> bool:

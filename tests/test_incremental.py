@@ -192,7 +192,10 @@ def _summary(unit) -> tuple:
     decl = {n: [where[id(x)] for x in nodes] for n, nodes in names.decl.items()}
     rels = {n: sorted(where[id(x)] for x in nodes) for n, nodes in names.rels.items()}
     order = names.order(unit.parse)  # (makes the mentions when they were not kept)
-    return decl, rels, names.blocks, names.mentions, order
+    broken = {n: sorted(where[id(x)] for x in nodes) for n, nodes in names.broken.items()}
+    byid = {id(it): st for it, st in zip(p.items, p.starts)}
+    dotted = sorted(byid[i] for i in names.dotted)
+    return decl, rels, names.blocks, names.mentions, order, broken, dotted, names.classy
 
 
 def _large_like() -> str:

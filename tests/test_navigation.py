@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from pathlib import Path
 
 from erd_lsp.analysis import Document
 from erd_lsp.analysis.navigation import definition, highlights, label_mentions, references, symbol_at
@@ -513,8 +514,15 @@ def test_definition_right_after_edits_reads_the_summary_as_the_full_index_does()
     texts = []
     for f in SEEDS:
         texts += [b.text for b in find_blocks(f.read_text(encoding="utf-8"), "markdown") if b.is_er]
+    gen = Path(__file__).resolve().parents[2] / "shared" / "tools" / "perf" / "gen_erd.py"
+    if gen.exists():  # no dotted labels, no class statements: references are local too
+        import subprocess
+        import sys
+
+        texts.append(subprocess.run([sys.executable, str(gen), "-n", "40", "-m", "60"], capture_output=True, text=True, check=True).stdout + "    A_1 ||--o{ \n")
     rng = random.Random(4)
     local = full = 0
+    local_refs = 0
     for text in texts:
         doc = Document(text)
         doc.diagnostics()
@@ -529,16 +537,33 @@ def test_definition_right_after_edits_reads_the_summary_as_the_full_index_does()
             ws.put_document("k", nxt)
             offs = rng.sample(range(len(nxt.text)), min(40, len(nxt.text)))
             got = {}
+            refs = {}
             for off in offs:  # first, while the full index is not built
                 try:
                     got[off] = nav._definition(ws, nxt, off, True)
                     local += 1
                 except nav._Unanswered:
                     full += 1
+                for incl in (True, False):
+                    try:
+                        refs[off, incl] = nav._references(ws, nxt, off, incl, "diagram", True)
+                        local_refs += 1
+                    except nav._Unanswered:
+                        pass
+                try:
+                    refs[off, "hl"] = nav._highlights(nxt, off, True)
+                except nav._Unanswered:
+                    pass
             assert nxt.units[0] not in nav._INDEXES
             for off in offs:
                 want = nav._definition(ws, nxt, off, False)
                 assert got.get(off, want) == want, (nxt.text[max(0, off - 30) : off + 30], off)
                 assert nav.definition(ws, nxt, off) == want
+                for incl in (True, False):
+                    want = nav._references(ws, nxt, off, incl, "diagram", False)
+                    assert refs.get((off, incl), want) == want, (nxt.text[max(0, off - 30) : off + 30], off)
+                want = nav._highlights(nxt, off, False)
+                assert refs.get((off, "hl"), want) == want
+                assert nav.highlights(nxt, off) == want
             doc = nxt
-    assert local > 4 * full > 0
+    assert local > 4 * full > 0 and local_refs > 100

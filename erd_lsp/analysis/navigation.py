@@ -398,11 +398,14 @@ class _Unanswered(Exception):
 
 
 class LocalIndex:
-    """What *go to definition* needs of a diagram, read near the cursor and from the
-    names summary (:class:`erd_lsp.model.Names`) instead of every occurrence of the
-    diagram: right after an edit, the full index (a second on 66k lines) is not built
-    for it. It answers only what it can answer exactly — an occurrence outside labels,
-    the declarations of an entity, the attributes of its blocks — and raises
+    """What *go to definition*, references and highlights need of a diagram, read near
+    the cursor and from the names summary (:class:`erd_lsp.model.Names`) instead of
+    every occurrence of the diagram: right after an edit, the full index (a second on
+    66k lines) is not built for them. It answers only what it can answer exactly — an
+    occurrence outside labels, the declarations of an entity, the attributes of its
+    blocks, every attribute of a type, and every use of an entity or attribute when no
+    ``class``/``style`` statement names entities and no relationship label can mention
+    one — and raises
     :class:`_Unanswered` for the rest, which the full index then answers."""
 
     def __init__(self, unit: DiagramUnit, summary) -> None:
@@ -468,6 +471,44 @@ class LocalIndex:
 
     def attribute_declarations(self, entity: str, name: str) -> list[Occurrence]:
         return [o for o in self._statements(entity) if o.space == ATTRIBUTE and o.name == name and o.entity == entity and o.declaration]
+
+    def _exact_uses(self) -> None:
+        """Every use of a name is in its statements and relationships only when no
+        ``class``/``style`` statement names entities and no label can mention one."""
+        if self.summary.classy or self.summary.dotted:
+            raise _Unanswered
+
+    def entity_occurrences(self, name: str) -> list[Occurrence]:
+        self._exact_uses()
+        s = self.summary
+        parse = self.unit.parse
+        seen = set()
+        out = []
+        for node in tuple(s.decl.get(name, ())) + tuple(s.rels.get(name, ())) + tuple(s.broken.get(name, ())):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            out += [o for o in self._of(parse.items.index(node))[0] if o.space == ENTITY and o.name == name and o.role != "alias"]
+        out.sort(key=lambda o: (o.range.start, o.range.end))
+        return out
+
+    def type_occurrences(self, name: str) -> list[Occurrence]:
+        """The attributes of that type, in every block of the diagram: one pass over the
+        statements, reading only those whose recorded attributes have it (the fast
+        path's) or that the fast path did not take."""
+        parse = self.unit.parse
+        out = []
+        for i, item in enumerate(parse.items):
+            if item.__class__ is tuple or item.kind != K.ENTITY_STMT:
+                continue
+            if item.__class__ is FastNode and not any(a.type == name for a in item.fast[2]):
+                continue
+            out += [o for o in self._of(i)[0] if o.space == TYPE and o.name == name]
+        return out
+
+    def attribute_occurrences(self, entity: str, name: str) -> list[Occurrence]:
+        self._exact_uses()
+        return [o for o in self._statements(entity) if o.space == ATTRIBUTE and o.name == name and o.entity == entity]
 
 
 def index_of(unit: DiagramUnit) -> UnitIndex:
@@ -666,9 +707,27 @@ def _definition(workspace, doc, offset, local: bool) -> list[Location]:
 def _same_symbol(idx: UnitIndex, o: Occurrence) -> list[Occurrence]:
     if o.space == ENTITY:
         return idx.entity_occurrences(o.name)
+    if isinstance(idx, LocalIndex):
+        if o.space == ATTRIBUTE:
+            return idx.attribute_occurrences(o.entity or "", o.name)
+        return idx.type_occurrences(o.name)
     if o.space == ATTRIBUTE:
         return list(idx.by_attribute.get((o.entity or "", o.name), ()))
     return list(idx.by_type.get(o.name, ()))
+
+
+def _near(doc: Document, offset: int, local: bool):
+    """``(unit, index, occurrence)`` under the cursor, from :func:`_local_index` when
+    ``local`` (which may raise ``_Unanswered``), else from the full index."""
+    if not local:
+        return occurrence_at(doc, offset)
+    loc = locate(doc, offset)
+    if loc is None:
+        return None
+    unit, d = loc
+    idx = _local_index(unit)
+    o = idx.at(d)
+    return None if o is None else (unit, idx, o)
 
 
 def _lookup(idx: UnitIndex, space: str, name: str, entity: Optional[str]) -> list[Occurrence]:
@@ -701,26 +760,33 @@ def references(
     scopes match by name.
     """
     try:
-        found = occurrence_at(doc, offset)
-        if found is None:
-            return []
-        unit, idx, o = found
-        key = _key(doc)
-        targets: list[tuple[str, DiagramUnit]] = [(key, unit)]
-        if scope in ("document", "workspace"):
-            targets = [(key, u) for u in doc.units]
-        if scope == "workspace":
-            for k, d in _others(workspace, doc):
-                targets += [(k, u) for u in d.units]
-        out: list[Location] = []
-        for k, u in targets:
-            occs = _same_symbol(idx, o) if u is unit else _lookup(index_of(u), o.space, o.name, o.entity)
-            if not include_declaration:
-                occs = [x for x in occs if not x.declaration]
-            out += _locs(k, u, occs)
-        return out
+        try:
+            return _references(workspace, doc, offset, include_declaration, scope, scope == "diagram")
+        except _Unanswered:
+            return _references(workspace, doc, offset, include_declaration, scope, False)
     except Exception:
         return []
+
+
+def _references(workspace, doc, offset, include_declaration, scope, local: bool) -> list[Location]:
+    found = _near(doc, offset, local)
+    if found is None:
+        return []
+    unit, idx, o = found
+    key = _key(doc)
+    targets: list[tuple[str, DiagramUnit]] = [(key, unit)]
+    if scope in ("document", "workspace"):
+        targets = [(key, u) for u in doc.units]
+    if scope == "workspace":
+        for k, d in _others(workspace, doc):
+            targets += [(k, u) for u in d.units]
+    out: list[Location] = []
+    for k, u in targets:
+        occs = _same_symbol(idx, o) if u is unit else _lookup(index_of(u), o.space, o.name, o.entity)
+        if not include_declaration:
+            occs = [x for x in occs if not x.declaration]
+        out += _locs(k, u, occs)
+    return out
 
 
 def highlights(doc: Document, offset: int) -> list[tuple[TextRange, str]]:
@@ -728,13 +794,20 @@ def highlights(doc: Document, offset: int) -> list[tuple[TextRange, str]]:
     "write" | "read")``: declarations (entity statements, subgraph headers, attribute
     names in blocks) are writes, every other use a read."""
     try:
-        found = occurrence_at(doc, offset)
-        if found is None:
-            return []
-        unit, idx, o = found
-        return [(unit.to_host(x.range), "write" if x.declaration else "read") for x in _same_symbol(idx, o)]
+        try:
+            return _highlights(doc, offset, True)
+        except _Unanswered:
+            return _highlights(doc, offset, False)
     except Exception:
         return []
+
+
+def _highlights(doc: Document, offset: int, local: bool) -> list[tuple[TextRange, str]]:
+    found = _near(doc, offset, local)
+    if found is None:
+        return []
+    unit, idx, o = found
+    return [(unit.to_host(x.range), "write" if x.declaration else "read") for x in _same_symbol(idx, o)]
 
 
 def label_mentions(doc: Document) -> list[tuple[Symbol, Symbol]]:
