@@ -88,6 +88,11 @@ def references(ls: LanguageServer, params: types.ReferenceParams):
     return []
 
 
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+def highlight(ls, params):
+    return None
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: LanguageServer, params: types.HoverParams):
     return None

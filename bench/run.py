@@ -857,11 +857,17 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
 
             return step
 
-        for method, key, summarize in (("textDocument/definition", "definition", sum_locations), ("textDocument/hover", "hover", sum_hover)):
+        for method, key, summarize, extra in (
+            ("textDocument/definition", "definition", sum_locations, {}),
+            ("textDocument/hover", "hover", sum_hover, {}),
+            ("textDocument/references", "references", sum_locations, {"context": {"includeDeclaration": True}}),
+            ("textDocument/documentHighlight", "highlight", sum_locations, {}),
+        ):
             log(f"c: {key} after a keystroke")
+            params = {**pos_params, **extra}
             run_requests(
-                f"c.{key}.after", f"c. {key} of `{ent}` on large right after a keystroke", method, pos_params,
-                summarize=summarize, step=after_keystroke(method, pos_params),
+                f"c.{key}.after", f"c. {key} of `{ent}` on large right after a keystroke", method, params,
+                summarize=summarize, step=after_keystroke(method, params),
             )
 
         # semantic tokens as VS Code asks for them after an edit: the whole document, or
