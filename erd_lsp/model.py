@@ -721,13 +721,6 @@ def statement_identity(parse: Optional[Parse], node: Node, base: Optional[int]):
     return (name, alias, block_rel is not None, None if classes is None else tuple(classes))
 
 
-def entity_statement_facts(parse: Parse, node: Node, base: int):
-    """What an entity statement says (``(name, name span, alias, alias span, block span,
-    attributes, classes, class uses)``, spans relative to the statement), or ``()``;
-    cached on the node."""
-    return _Builder(parse).entity_cache(node, base)[0]
-
-
 def relationship_facts(parse: Parse, node: Node, base: int):
     """What a relationship statement says: ``("ok", left, right, left cardinality,
     right cardinality, identifying, label, spans, class lists)`` (the 14 ints of
@@ -743,25 +736,27 @@ class Names:
 
     ``decl``: name -> its entity statements (a tuple of nodes, in source order; only
     names that have one); ``rels``: name -> the complete relationship statements naming
-    it (a tuple, a node once per end that names it, in no particular order); ``blocks``: how many entity
-    statements have a ``{ }`` block; ``mentions`` (None until completion first asks for
-    the order): for each item of the parse, the names it mentions if it is an entity
+    it (a tuple, a node once per end that names it, in no particular order); ``broken``:
+    the same for incomplete relationships; ``blocks``: how many entity statements have a
+    ``{ }`` block; ``dotted``; ``classy``; ``mentions`` (None until completion first asks
+    for the order): for each item of the parse, the names it mentions if it is an entity
     statement or a complete relationship, else ``()`` (so the names in order of first
-    mention by a complete statement are one pass in C: :meth:`order`). Diagrams with subgraphs have no summary (a subgraph id is a name
-    too): :meth:`of` returns None for them."""
+    mention by a complete statement are one pass in C: :meth:`order`). Diagrams with
+    subgraphs have no summary (a subgraph id is a name too): :meth:`of` returns None for
+    them."""
 
     __slots__ = ("decl", "rels", "blocks", "mentions", "flipped", "memo", "_order", "classy", "broken", "dotted")
 
-    def __init__(self, decl, rels, blocks: int, mentions: Optional[list], flipped: frozenset = frozenset()) -> None:
+    def __init__(self, decl, rels, blocks: int, broken, dotted: frozenset, classy: int, flipped: frozenset = frozenset()) -> None:
         self.decl = decl
         self.rels = rels
         self.blocks = blocks
-        self.mentions = mentions
-        self.classy = 0  # class, style and classDef statements (an edit window holds none)
-        # name -> the incomplete relationships naming it; the relationship statements with
-        # a '.' in their text (where a label may mention `entity.column`), by id
-        self.broken = Layered({})
-        self.dotted: frozenset = frozenset()
+        # name -> the incomplete relationships naming it; the relationship statements whose
+        # label may mention `entity.column` (a '.' after their ':'), by id
+        self.broken = broken
+        self.dotted = dotted
+        self.classy = classy  # class, style and classDef statements (an edit window holds none)
+        self.mentions: Optional[list] = None
         self._order = [None]  # shared with the versions whose windows named what they named
         self.flipped = flipped  # names declared before the last edit and not after, or the reverse
         # what rules derive from the set of declared names, kept while it stays the same;
@@ -803,10 +798,7 @@ class Names:
                 return None
             elif k == K.CLASS_STMT or k == K.STYLE_STMT or k == K.CLASSDEF_STMT:
                 classy += 1
-        out = cls(Layered(decl), Layered(rels), blocks, None)
-        out.classy = classy
-        out.broken = Layered(broken)
-        out.dotted = frozenset(dotted)
+        out = cls(Layered(decl), Layered(rels), blocks, Layered(broken), frozenset(dotted), classy)
         if memo is not None:
             out.memo = memo
         return out
@@ -855,7 +847,6 @@ class Names:
         the start of a node of the new parse outside the window. Shares what did not
         change."""
         decl = self.decl
-        rels = self.rels
         blocks = self.blocks
         new_decl = None
         slots: dict = {}
@@ -869,10 +860,8 @@ class Names:
                 for i, n in enumerate(lst):
                     if n is node:
                         slots.setdefault(name, i)
-                        new_decl[name] = lst = lst[:i] + lst[i + 1 :]
                         break
-                if not lst:
-                    new_decl.pop(name, None)
+                if not _drop(new_decl, name, node):
                     flipped.add(name)
                 if ident[3]:
                     blocks -= 1
@@ -898,52 +887,31 @@ class Names:
                     while slot < len(lst) and base_of(lst[slot]) < start:
                         slot += 1
             new_decl[name] = lst[:slot] + tuple(nodes) + lst[slot:]
-        new_rels = None
-        for node, ident, _ in olds:
-            if ident[0] == K.REL_STMT and not broken_identity(ident):
-                if new_rels is None:
-                    new_rels = rels.edit()
-                for name in {ident[1], ident[2]}:
-                    lst = tuple([n for n in new_rels.get(name, ()) if n is not node])
-                    if lst:
-                        new_rels[name] = lst
-                    else:
-                        new_rels.pop(name, None)
-        for node, ident, _ in news:
-            if ident[0] == K.REL_STMT and not broken_identity(ident):
-                if new_rels is None:
-                    new_rels = rels.edit()
-                for name in (ident[1], ident[2]):
-                    new_rels[name] = new_rels.get(name, ()) + (node,)
-        brk = self.broken
-        new_brk = None
-        dotted = self.dotted
+        rels, brk, dotted = self.rels, self.broken, self.dotted
         for node, ident, _ in olds:
             if ident[0] == K.REL_STMT:
-                if id(node) in dotted:
-                    dotted = dotted - {id(node)}
+                dotted = dotted - {id(node)} if id(node) in dotted else dotted
                 if broken_identity(ident):
-                    if new_brk is None:
-                        new_brk = brk.edit()
+                    brk = brk if brk is not self.broken else brk.edit()
                     for name in set(ident[2]):
-                        lst = tuple([n for n in new_brk.get(name, ()) if n is not node])
-                        if lst:
-                            new_brk[name] = lst
-                        else:
-                            new_brk.pop(name, None)
+                        _drop(brk, name, node)
+                else:
+                    rels = rels if rels is not self.rels else rels.edit()
+                    for name in {ident[1], ident[2]}:
+                        _drop(rels, name, node)
         for node, ident, base in news:
             if ident[0] == K.REL_STMT:
                 if _dotted(source, node, base):
                     dotted = dotted | {id(node)}
                 if broken_identity(ident):
-                    if new_brk is None:
-                        new_brk = brk.edit()
-                    for name in ident[2]:
-                        new_brk[name] = new_brk.get(name, ()) + (node,)
-        out = Names(decl if new_decl is None else new_decl, rels if new_rels is None else new_rels, blocks, None, frozenset(flipped))
-        out.classy = self.classy
-        out.broken = brk if new_brk is None else new_brk
-        out.dotted = dotted
+                    brk = target = brk if brk is not self.broken else brk.edit()
+                    names = ident[2]
+                else:
+                    rels = target = rels if rels is not self.rels else rels.edit()
+                    names = (ident[1], ident[2])
+                for name in names:
+                    target[name] = target.get(name, ()) + (node,)
+        out = Names(decl if new_decl is None else new_decl, rels, blocks, brk, dotted, self.classy, frozenset(flipped))
         if not flipped:
             out.memo = self.memo
         else:
@@ -1040,6 +1008,17 @@ class Layered:
 
     def __len__(self) -> int:
         return len(self.base) if not self.top else len(self.items())
+
+
+def _drop(names: "Layered", name: str, node) -> tuple:
+    """Take ``node`` out of the tuple ``names`` holds for ``name`` (the name goes when
+    none is left); what is left."""
+    lst = tuple([n for n in names.get(name, ()) if n is not node])
+    if lst:
+        names[name] = lst
+    else:
+        names.pop(name, None)
+    return lst
 
 
 def _dotted(source: str, node, base: int) -> bool:

@@ -96,7 +96,8 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
         return None
     same = len(olds) == len(news) and all(o[1] == n[1] for o, n in zip(olds, news))
     scope = {rule.CODE: getattr(rule, "SCOPE", "diagram") for rule in rules}
-    rules_by_code = {rule.CODE: rule for rule in rules}
+    # the codes whose messages may name a line (see rules/__init__.py)
+    lines_named = {rule.CODE for rule in rules if getattr(rule, "MESSAGE_LINES", True)}
     if not same and "diagram" in scope.values():
         return None
     bases = _Bases(parse, {id(n): b for n, _, b in news})
@@ -114,7 +115,7 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
             sc = scope.get(d.code)
             if sc == "entity" and d.subject not in entities and _reaches(d, s):
                 entities.add(d.subject)
-            elif sc == "names" and getattr(rules_by_code[d.code], "MESSAGE_LINES", True) and _reaches(d, s):
+            elif sc == "names" and d.code in lines_named and _reaches(d, s):
                 mentioned.add(d.subject)
     subjects: dict = {}  # names-scope rule code -> the names it checks again (None: all)
     for rule in rules:
@@ -137,7 +138,7 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
             continue
         if sc == "names" and (subjects[d.code] is None or d.subject in subjects[d.code]):
             continue
-        if prev.lines_changed and getattr(rules_by_code.get(d.code), "MESSAGE_LINES", True) and _reaches(d, s):
+        if prev.lines_changed and (d.code in lines_named or d.code not in scope) and _reaches(d, s):
             return None  # its message may name a line that moved
         moved = _moved(d, s, e, delta)
         if moved is None:
