@@ -564,12 +564,14 @@ def locate(doc: Document, offset: int) -> Optional[tuple[DiagramUnit, int]]:
     return doc.locate(offset, strict=True)
 
 
-def occurrence_at(doc: Document, offset: int) -> Optional[tuple[DiagramUnit, UnitIndex, Occurrence]]:
+def occurrence_at(doc: Document, offset: int, local: bool = False) -> Optional[tuple[DiagramUnit, UnitIndex, Occurrence]]:
+    """``(unit, index, occurrence)`` under the cursor; ``local``: from
+    :func:`_local_index` (which may raise ``_Unanswered``) instead of the full index."""
     loc = locate(doc, offset)
     if loc is None:
         return None
     unit, d = loc
-    idx = index_of(unit)
+    idx = _local_index(unit) if local else index_of(unit)
     o = idx.at(d)
     if o is None:
         return None
@@ -675,14 +677,10 @@ def _cascade(workspace, doc, unit, find, idx=None) -> list[Location]:
 
 def _definition(workspace, doc, offset, local: bool) -> list[Location]:
     """(``local``: start from :func:`_local_index`, which may raise ``_Unanswered``.)"""
-    loc = locate(doc, offset)
-    if loc is None:
+    found = occurrence_at(doc, offset, local)
+    if found is None:
         return []
-    unit, d = loc
-    idx = _local_index(unit) if local else index_of(unit)
-    o = idx.at(d)
-    if o is None:
-        return []
+    unit, idx, o = found
     key = _key(doc)
     if o.space == ENTITY:
         name = o.name
@@ -714,20 +712,6 @@ def _same_symbol(idx: UnitIndex, o: Occurrence) -> list[Occurrence]:
     if o.space == ATTRIBUTE:
         return list(idx.by_attribute.get((o.entity or "", o.name), ()))
     return list(idx.by_type.get(o.name, ()))
-
-
-def _near(doc: Document, offset: int, local: bool):
-    """``(unit, index, occurrence)`` under the cursor, from :func:`_local_index` when
-    ``local`` (which may raise ``_Unanswered``), else from the full index."""
-    if not local:
-        return occurrence_at(doc, offset)
-    loc = locate(doc, offset)
-    if loc is None:
-        return None
-    unit, d = loc
-    idx = _local_index(unit)
-    o = idx.at(d)
-    return None if o is None else (unit, idx, o)
 
 
 def _lookup(idx: UnitIndex, space: str, name: str, entity: Optional[str]) -> list[Occurrence]:
@@ -769,7 +753,7 @@ def references(
 
 
 def _references(workspace, doc, offset, include_declaration, scope, local: bool) -> list[Location]:
-    found = _near(doc, offset, local)
+    found = occurrence_at(doc, offset, local)
     if found is None:
         return []
     unit, idx, o = found
@@ -803,7 +787,7 @@ def highlights(doc: Document, offset: int) -> list[tuple[TextRange, str]]:
 
 
 def _highlights(doc: Document, offset: int, local: bool) -> list[tuple[TextRange, str]]:
-    found = _near(doc, offset, local)
+    found = occurrence_at(doc, offset, local)
     if found is None:
         return []
     unit, idx, o = found
