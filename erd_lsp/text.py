@@ -396,10 +396,6 @@ class Chunked(Sequence):
             return 0
         return self._first[c] + bisect_right(self._chunks[c], x - self._bases[c])
 
-    def chunk_of(self, i: int) -> int:
-        """The index of the chunk that holds index ``i``."""
-        return bisect_right(self._first, i) - 1
-
     # -- new versions ----------------------------------------------------------------------
     def spliced(self, a: int, b: int, new, delta: int = 0) -> "Chunked":
         """This sequence with the values of indexes ``a..b`` replaced by ``new`` and, for

@@ -300,7 +300,6 @@ class _Index:
         self.names = [n for n, e in d.entities.items() if not e.implicit or n in rel]
         self.lowers = _Keys(n.lower() for n in self.names)
         self.position = {n: i for i, n in enumerate(self.names)}
-        self._spelled: dict = {}
         self._target_order = None
         self._target_lowers = None
         self._types = None
@@ -327,10 +326,7 @@ class _Index:
         return out
 
     def spell(self, name: str) -> str:
-        s = self._spelled.get(name)
-        if s is None:
-            s = self._spelled[name] = spell_entity_name(name)
-        return s
+        return _spell(name)
 
     def _by_name(self) -> dict:
         if self._rels is None:

@@ -1152,6 +1152,16 @@ def _mentions(parse: Parse, item, base: int) -> tuple[tuple, tuple]:
     return (), (ident[0], ident[1])
 
 
+def _count(counts: dict, names, sign: int) -> None:
+    """Add ``sign`` to the count of each of ``names`` (a name at zero goes)."""
+    for n in names:
+        v = counts.get(n, 0) + sign
+        if v:
+            counts[n] = v
+        else:
+            counts.pop(n, None)
+
+
 class _Counted:
     """An entity as an entity name's token sees it: whether it is implicit."""
 
@@ -1226,18 +1236,8 @@ def _carry(st: TokenState, doc, unit) -> Optional[list]:
     before = {n: bool(not decl.get(n) and ment.get(n)) for n in touched}
     for sign, lst in ((-1, olds), (1, news)):
         for ds, ms in lst:
-            for n in ds:
-                v = decl.get(n, 0) + sign
-                if v:
-                    decl[n] = v
-                else:
-                    decl.pop(n, None)
-            for n in ms:
-                v = ment.get(n, 0) + sign
-                if v:
-                    ment[n] = v
-                else:
-                    ment.pop(n, None)
+            _count(decl, ds, sign)
+            _count(ment, ms, sign)
     flipped = [n for n in touched if before[n] != bool(not decl.get(n) and ment.get(n))]
     # the tokens of the window
     stmts = [(item, base) for item, base in window if item.__class__ is not tuple and item.kind in (K.ENTITY_STMT, K.REL_STMT)]
