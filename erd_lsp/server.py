@@ -130,6 +130,10 @@ class ErdServer(LanguageServer):
         self._resolver = None  # configuration files, found upward from each document
         self._settings: dict[str, Settings] = {}
         self._types: Optional[list[str]] = None  # workspace attribute types, computed lazily
+        # uri -> (result id, the last semantic-tokens answer, its document): what the next
+        # delta starts from
+        self.semantic: dict = {}
+        self.semantic_serial = 0
 
     # -- the document store -------------------------------------------------------------
     @property
@@ -174,6 +178,7 @@ class ErdServer(LanguageServer):
         if od is not None:
             od.doc.release()
         self._settings.pop(uri, None)
+        self.semantic.pop(uri, None)
 
     def document(self, uri: str) -> Optional[Document]:
         od = self.docs.get(uri)
@@ -596,23 +601,13 @@ def on_semantic_tokens_range(ls: ErdServer, params: types.SemanticTokensRangePar
     doc = ls.document(uri)
     if doc is None:
         return types.SemanticTokens(data=[])
-    kept = _semantic_store(ls).get(uri)
+    kept = ls.semantic.get(uri)
     enc = None
     if kept is not None and kept[2] is doc:
         enc = kept[1]
     r = params.range
     start, end = ls.offset(doc, r.start), ls.offset(doc, r.end)
     return types.SemanticTokens(data=structure.semantic_tokens_in(enc, doc, start, end, ls.encoding))
-
-
-def _semantic_store(ls: ErdServer) -> dict:
-    """uri -> (result id, the last answer, its document): what the next delta starts from."""
-    store = ls.__dict__.get("_semantic")
-    if store is None:
-        store = ls.__dict__["_semantic"] = {}
-    for uri in [u for u in store if u not in ls.docs]:
-        del store[uri]  # closed
-    return store
 
 
 def _semantic_tokens(ls: ErdServer, uri: str, previous_id: Optional[str] = None):
@@ -622,13 +617,14 @@ def _semantic_tokens(ls: ErdServer, uri: str, previous_id: Optional[str] = None)
     doc = ls.document(uri)
     if doc is None:
         return None
-    store = _semantic_store(ls)
+    store = ls.semantic
     kept = store.get(uri)
     prev_state = kept[1].state if kept is not None else None
     enc = structure.semantic_tokens_data(doc, ls.encoding, prev_state)
     if previous_id is None or kept is None or kept[0] != previous_id:
         enc = structure.EncodedTokens(enc.data, None, enc.state)
-    serial = ls.__dict__["_semantic_serial"] = ls.__dict__.get("_semantic_serial", 0) + 1
+    ls.semantic_serial += 1
+    serial = ls.semantic_serial
     od = ls.docs.get(uri)
     result_id = f"{od.version if od is not None else ''}:{serial}"
     store[uri] = (result_id, enc, doc)
@@ -677,13 +673,9 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     serial = ls.completion_serial
     # a range and a format all items share go once, as itemDefaults, to clients that read them
     defaults = ls.completion_defaults()
-    shared: dict = {}
-    if result.items:
-        first = result.items[0]
-        if "editRange" in defaults and all(it.replace == first.replace for it in result.items):
-            shared["editRange"] = first.replace
-        if "insertTextFormat" in defaults and all(it.is_snippet == first.is_snippet for it in result.items):
-            shared["insertTextFormat"] = 2 if first.is_snippet else 1
+    first = result.items[0] if result.items else None
+    shared_range = first is not None and "editRange" in defaults and all(it.replace == first.replace for it in result.items)
+    shared_format = first is not None and "insertTextFormat" in defaults and all(it.is_snippet == first.is_snippet for it in result.items)
     for i, it in enumerate(result.items):
         rng = ranges.get(it.replace)
         if rng is None:
@@ -692,12 +684,12 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
             rng = ranges[it.replace] = {"start": {"line": a.line, "character": a.character}, "end": {"line": b.line, "character": b.character}}
         new_text = it.insert_text if it.insert_text is not None else it.label
         item = {"label": it.label}
-        if "editRange" in shared:
+        if shared_range:
             if new_text != it.label:
                 item["textEditText"] = new_text
         else:
             item["textEdit"] = {"range": rng, "newText": new_text}
-        if "insertTextFormat" not in shared:
+        if not shared_format:
             item["insertTextFormat"] = 2 if it.is_snippet else 1
         kind = _COMPLETION_KINDS.get(it.kind)
         if kind is not None:
@@ -716,14 +708,14 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
         if it.is_snippet:
             item["insertTextMode"] = int(types.InsertTextMode.AdjustIndentation)
         items.append(item)
-    if shared:
-        out = {}
-        if "editRange" in shared:
-            out["editRange"] = ranges[shared["editRange"]]
-        if "insertTextFormat" in shared:
-            out["insertTextFormat"] = shared["insertTextFormat"]
-        return {"isIncomplete": result.incomplete, "itemDefaults": out, "items": items}
-    return {"isIncomplete": result.incomplete, "items": items}
+    out = {"isIncomplete": result.incomplete, "items": items}
+    if shared_range or shared_format:
+        out["itemDefaults"] = {}
+        if shared_range:
+            out["itemDefaults"]["editRange"] = ranges[first.replace]
+        if shared_format:
+            out["itemDefaults"]["insertTextFormat"] = 2 if first.is_snippet else 1
+    return out
 
 
 @server.feature(types.COMPLETION_ITEM_RESOLVE)
