@@ -80,6 +80,7 @@ class OpenDoc:
     version: Optional[int]
     doc: Document
     published_version: Optional[int] = None
+    size: int = 0  # the text's size in memory when it was last sent whole (bytes)
 
 
 def _kind_for(uri: str, language_id: Optional[str]) -> str:
@@ -146,7 +147,7 @@ class ErdServer(LanguageServer):
 
     def open_document(self, item: types.TextDocumentItem) -> None:
         kind = _kind_for(item.uri, item.language_id)
-        self.docs[item.uri] = OpenDoc(item.uri, item.version, analysis.Document(item.text, kind, item.uri))
+        self.docs[item.uri] = OpenDoc(item.uri, item.version, analysis.Document(item.text, kind, item.uri), size=sys.getsizeof(item.text))
         self._types = None
 
     def change_document(self, params: types.DidChangeTextDocumentParams) -> None:
@@ -167,11 +168,12 @@ class ErdServer(LanguageServer):
                     prev.release()  # an intermediate version of a batch of changes
             else:
                 doc = analysis.Document(change.text, doc.kind, doc.path)
+                od.size = sys.getsizeof(change.text)
         if doc is not od.doc:
             od.doc.release()
         od.doc = doc
         od.version = params.text_document.version
-        keep_freed_blocks(doc.text)
+        keep_freed_blocks(od.size)
 
     def close_document(self, uri: str) -> None:
         od = self.docs.pop(uri, None)
@@ -339,21 +341,21 @@ class ErdServer(LanguageServer):
 _MALLOC_TUNED_FOR = 0  # the text size (bytes) malloc was last tuned for
 
 
-def keep_freed_blocks(text: str) -> None:
-    """Every keystroke in a large document makes two strings of its size (the document
-    text and the text the lexer reads) and drops the previous two. With glibc's default
+def keep_freed_blocks(size: int) -> None:
+    """Edits keep a large document's text as ropes, but every few dozen keystrokes a rope
+    is flattened again (the document's and the lexer's: a string of the text's size
+    each), and features that need the whole text make one. With glibc's default
     settings such blocks go back to the system when freed (they are mmapped, or trimmed
     from the top of the heap), so every new one is faulted in again page by page: about
-    2 ms of a keystroke on a 2 MB file, more than the reparse. Once typing starts in a
-    document over 1 MB, malloc is asked to serve blocks of up to twice its size from the
-    heap and to keep some free memory at the top of the heap (8 times its size, at most
-    32 MB: pages a keystroke reuses, not new memory). Not at open: the first parse frees
-    many medium-sized blocks that the default settings give back. Linux/glibc only; a
-    no-op elsewhere or when it fails."""
+    2 ms on a 2 MB file, more than a keystroke's reparse. Once typing starts in a
+    document over 1 MB (``size``: its text's size in bytes), malloc is asked to serve
+    blocks of up to twice its size from the heap and to keep some free memory at the
+    top of the heap (8 times its size, at most 32 MB: pages later strings reuse, not new
+    memory). Not at open: the first parse frees many medium-sized blocks that the
+    default settings give back. Linux/glibc only; a no-op elsewhere or when it fails."""
     global _MALLOC_TUNED_FOR
-    if len(text) < 1_000_000 or not sys.platform.startswith("linux"):
+    if size < 1_000_000 or not sys.platform.startswith("linux"):
         return
-    size = sys.getsizeof(text)
     if size <= _MALLOC_TUNED_FOR:
         return
     _MALLOC_TUNED_FOR = size

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import accumulate, chain, islice
 from typing import Optional
 
-__all__ = ["TextRange", "TextEdit", "LineIndex", "SourceMap", "Chunked", "apply_edit"]
+__all__ = ["TextRange", "TextEdit", "LineIndex", "SourceMap", "Chunked", "Rope", "flat"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -43,18 +43,198 @@ class TextEdit:
     new_text: str
 
 
-def apply_edit(text: str, edit: TextEdit) -> str:
-    return splice(text, edit.range.start, edit.range.end, edit.new_text)
+class Rope:
+    """A text kept as slices of other strings (a piece table), so that a version with an
+    edit applied (:meth:`spliced`) costs O(pieces + edit), not a copy of the whole text:
+    a keystroke in a 2 MB document made two such copies (the document and the text the
+    lexer reads), the largest cost of the keystroke on a shared machine's memory.
+
+    It reads as the ``str`` methods the incremental paths use: ``len``, indexing and
+    slicing (to a ``str``), ``find`` / ``rfind``, ``startswith``; :meth:`flat` is the whole
+    text as one ``str`` (made once, on first use, and kept). A rope of more than
+    ``MAX_PIECES`` pieces is flattened by the edit that would make it longer, so a run of
+    edits copies the text once per some dozens of them, however nobody asks for it; a
+    text shorter than ``FLAT_BELOW`` is flattened by every edit (copying it costs less
+    than reading it in windows).
+    Immutable: every edit makes a new rope and the old one stays valid."""
+
+    __slots__ = ("_strs", "_los", "_ends", "_flat")
+
+    MAX_PIECES = 48
+    FLAT_BELOW = 1 << 16  # a shorter text is copied at once (cheaper than windows)
+    flattened = 0  # how many ropes made their flat text (tests count it)
+
+    def __init__(self, text: str = "") -> None:
+        self._strs = [text] if text else []
+        self._los = [0] if text else []
+        self._ends = [len(text)] if text else []
+        self._flat = text
+
+    @staticmethod
+    def of(text) -> "Rope":
+        return text if text.__class__ is Rope else Rope(text)
+
+    def __len__(self) -> int:
+        ends = self._ends
+        return ends[-1] if ends else 0
+
+    def __repr__(self) -> str:
+        return f"Rope({len(self._ends)} pieces, {len(self)} chars)"
+
+    def flat(self) -> str:
+        """The whole text as one ``str``."""
+        f = self._flat
+        if f is None:
+            parts = []
+            prev = 0
+            for s, lo, e in zip(self._strs, self._los, self._ends):
+                parts.append(s[lo : lo + e - prev])
+                prev = e
+            f = "".join(parts)
+            Rope.flattened += 1
+            self._flat = f
+            # from now on one piece: later edits slice the flat text
+            self._strs, self._los, self._ends = [f], [0], [len(f)]
+        return f
+
+    __str__ = flat
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (Rope, str)):
+            return len(self) == len(other) and self.flat() == flat(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getitem__(self, key):
+        f = self._flat
+        if f is not None:
+            return f[key]
+        n = self._ends[-1]
+        if key.__class__ is int:
+            i = key + n if key < 0 else key
+            if not 0 <= i < n:
+                raise IndexError("rope index out of range")
+            k = bisect_right(self._ends, i)
+            return self._strs[k][self._los[k] + i - (self._ends[k - 1] if k else 0)]
+        a, b, step = key.indices(n)
+        if step != 1:
+            return self.flat()[key]
+        if a >= b:
+            return ""
+        ends, strs, los = self._ends, self._strs, self._los
+        k = bisect_right(ends, a)
+        start = ends[k - 1] if k else 0
+        if b <= ends[k]:  # inside one piece
+            lo = los[k] - start
+            return strs[k][lo + a : lo + b]
+        parts = []
+        while a < b:
+            end = ends[k]
+            lo = los[k] - start
+            parts.append(strs[k][lo + a : lo + min(b, end)])
+            a = start = end
+            k += 1
+        return "".join(parts)
+
+    def find(self, sub: str, start: int = 0, end: Optional[int] = None) -> int:
+        f = self._flat
+        if f is not None:
+            return f.find(sub, start, len(f) if end is None else end)
+        n = self._ends[-1]
+        end = n if end is None else (end + n if end < 0 else min(end, n))
+        start = max(0, start + n if start < 0 else start)
+        if len(sub) != 1:
+            i = self[start:end].find(sub)
+            return i if i < 0 else i + start
+        ends, strs, los = self._ends, self._strs, self._los
+        k = bisect_right(ends, start)
+        while start < end and k < len(ends):
+            pstart = ends[k - 1] if k else 0
+            lo = los[k] - pstart
+            i = strs[k].find(sub, lo + start, lo + min(end, ends[k]))
+            if i >= 0:
+                return i - lo
+            start = ends[k]
+            k += 1
+        return -1
+
+    def rfind(self, sub: str, start: int = 0, end: Optional[int] = None) -> int:
+        f = self._flat
+        if f is not None:
+            return f.rfind(sub, start, len(f) if end is None else end)
+        n = self._ends[-1]
+        end = n if end is None else (end + n if end < 0 else min(end, n))
+        start = max(0, start + n if start < 0 else start)
+        if len(sub) != 1:
+            i = self[start:end].rfind(sub)
+            return i if i < 0 else i + start
+        ends, strs, los = self._ends, self._strs, self._los
+        k = bisect_right(ends, end - 1) if end > 0 else -1
+        while k >= 0 and end > start:
+            pstart = ends[k - 1] if k else 0
+            lo = los[k] - pstart
+            i = strs[k].rfind(sub, lo + max(start, pstart), lo + end)
+            if i >= 0:
+                return i - lo
+            end = pstart
+            k -= 1
+        return -1
+
+    def __contains__(self, sub: str) -> bool:
+        return self.find(sub) >= 0
+
+    def startswith(self, prefix, start: int = 0) -> bool:
+        f = self._flat
+        if f is not None:
+            return f.startswith(prefix, start)
+        longest = len(prefix) if isinstance(prefix, str) else max(map(len, prefix), default=0)
+        return self[start : start + longest].startswith(prefix)
+
+    def spliced(self, start: int, end: int, new: str) -> "Rope":
+        """This text with ``[start, end)`` replaced by ``new``; shares every piece the edit
+        leaves alone."""
+        ends, strs, los = self._ends, self._strs, self._los
+        n = ends[-1] if ends else 0
+        start = max(0, min(start, n))
+        end = max(start, min(end, n))
+        out = Rope.__new__(Rope)
+        out._flat = None
+        ka = bisect_right(ends, start)  # the piece holding start (or none, at the end)
+        kb = bisect_right(ends, end)  # the piece holding end
+        nstrs = strs[:ka]
+        nlos = los[:ka]
+        nends = ends[:ka]
+        if ka < len(ends):
+            pstart = ends[ka - 1] if ka else 0
+            if start > pstart:  # the head of the piece holding start
+                nstrs.append(strs[ka])
+                nlos.append(los[ka])
+                nends.append(start)
+        if new:
+            nstrs.append(new)
+            nlos.append(0)
+            nends.append(start + len(new))
+        delta = len(new) - (end - start)
+        if kb < len(ends):
+            pstart = ends[kb - 1] if kb else 0
+            nstrs.append(strs[kb])
+            nlos.append(los[kb] + end - pstart)
+            nends.append(ends[kb] + delta)
+            nstrs += strs[kb + 1 :]
+            nlos += los[kb + 1 :]
+            nends += [e + delta for e in ends[kb + 1 :]] if delta else ends[kb + 1 :]
+        out._strs, out._los, out._ends = nstrs, nlos, nends
+        if not nends:
+            out._flat = ""
+        elif len(nends) > self.MAX_PIECES or nends[-1] < self.FLAT_BELOW:
+            out.flat()
+        return out
 
 
-def splice(text: str, start: int, end: int, new: str) -> str:
-    """``text[:start] + new + text[end:]``, with one temporary copy fewer on a large
-    text: the head is extended in place (CPython resizes a string that nothing else
-    refers to), so a keystroke in a 2 MB text copies about 3 MB, not 5.5."""
-    out = text[:start]
-    out += new
-    out += text[end:]
-    return out
+def flat(text) -> str:
+    """``text`` as a ``str`` (a :class:`Rope`'s flat text)."""
+    return text if text.__class__ is str else text.flat()
 
 
 class LineIndex:
@@ -70,7 +250,8 @@ class LineIndex:
 
     CHUNK = 256
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text) -> None:
+        text = flat(text)
         self.text = text
         starts = [0]
         if "\r" in text:
@@ -136,10 +317,11 @@ class LineIndex:
         c = bisect_right(self._first, line) - 1
         return self._bases[c] + self._chunks[c][line - self._first[c]]
 
-    def edited(self, edit: "TextEdit", new_text: str) -> "LineIndex":
-        """The index of ``new_text``, which is this index's text with ``edit`` applied:
-        only the chunks holding the lines the edit touches are scanned again (needs
-        '\\n' line endings around the edit; otherwise the whole text is scanned)."""
+    def edited(self, edit: "TextEdit", new_text) -> "LineIndex":
+        """The index of ``new_text`` (a ``str`` or a :class:`Rope`, kept as it is), which
+        is this index's text with ``edit`` applied: only the chunks holding the lines the
+        edit touches are scanned again (needs '\\n' line endings around the edit;
+        otherwise the whole text is scanned)."""
         s, e = edit.range.start, edit.range.end
         text = self.text
         if "\r" in edit.new_text or "\r" in text[max(0, s - 1) : e + 1]:

@@ -59,7 +59,7 @@ def taken(monkeypatch) -> list:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_incremental_diagnostics_equal_a_full_run(seed, taken):
+def test_incremental_diagnostics_equal_a_full_run(seed, taken, edited_texts):
     rng = random.Random(seed)
     settings = Settings()
     for text in _texts():
@@ -158,7 +158,7 @@ def _statement_edits(t: str, rng: random.Random, names: list) -> TextEdit:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_statement_edits_keep_the_summary_and_equal_a_full_run(seed, taken):
+def test_statement_edits_keep_the_summary_and_equal_a_full_run(seed, taken, edited_texts):
     rng = random.Random(100 + seed)
     settings = Settings()
     texts = _texts()
@@ -204,7 +204,7 @@ def _large_like() -> str:
     return subprocess.run([sys.executable, str(GEN), "-n", "300", "-m", "300"], capture_output=True, text=True, check=True).stdout
 
 
-def test_breaking_repairing_and_pasting_do_not_rebuild_the_model(monkeypatch):
+def test_breaking_repairing_and_pasting_do_not_rebuild_the_model(monkeypatch, edited_texts):
     """The benchmark's edits (delete a `}` before a relationship line and put it back,
     paste 18 blocks with relationships and take them out), with W101 findings about:
     every one is derived, none runs the rules on a new model."""
@@ -340,3 +340,40 @@ def test_layered_map_behaves_as_a_dict_across_versions():
             assert dict(lay.items()) == want and len(lay) == len(want) and set(lay) == set(want) == set(lay.keys())
             k = f"k{rng.randrange(60)}"
             assert (k in lay) == (k in want) and lay.get(k) == want.get(k)
+
+
+def test_keystrokes_on_a_large_text_do_not_copy_it(monkeypatch):
+    """Typing in a document whose edits make ropes (a large one; here every text is
+    treated as large): the edit, its diagnostics and their positions read the ropes and
+    never make the whole text, but for the flattening a rope of too many pieces does
+    (once per some dozens of edits); and the diagnostics are a fresh document's."""
+    from erd_lsp.text import Rope
+
+    monkeypatch.setattr(Rope, "FLAT_BELOW", 0)
+    text = _typos(_large_like(), random.Random(3), 4)
+    doc = Document(text)
+    doc.diagnostics()
+    doc.prepare_for_edits()
+    doc.line_index
+    rng = random.Random(5)
+    spots = _block_positions(text)
+    edits = 0
+    made = 0
+    checks = []
+    for _ in range(60):
+        at = rng.choice(spots)
+        for e in (TextEdit(TextRange(at, at), "x"), TextEdit(TextRange(at, at + 1), "")):
+            before = Rope.flattened
+            nxt = doc.edited(e)
+            got = nxt.diagnostics()
+            for d in got:
+                nxt.line_index.position(d.range.start)
+                nxt.line_index.position(d.range.end)
+            made += Rope.flattened - before
+            edits += 1
+            if edits % 20 == 0:
+                checks.append((nxt, got))
+            doc = nxt
+    assert made <= 2 * edits // (Rope.MAX_PIECES // 2) + 2, f"{made} flat copies in {edits} edits"
+    for d, got in checks:
+        assert got == Document(d.text).diagnostics()

@@ -43,7 +43,7 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_random_edit_sequences_equal_full_parse(seed):
+def test_random_edit_sequences_equal_full_parse(seed, edited_texts):
     rng = random.Random(seed)
     checked = 0
     for text, trim in _corpus():
@@ -61,7 +61,7 @@ def test_random_edit_sequences_equal_full_parse(seed):
     assert checked > 3000
 
 
-def test_typing_a_diagram_character_by_character():
+def test_typing_a_diagram_character_by_character(edited_texts):
     text = (Path(__file__).parent / "data" / "parser" / "kitchen-sink.mmd").read_text(encoding="utf-8")
     p = parse("")
     for i, ch in enumerate(text):
@@ -110,7 +110,7 @@ def _commented_diagram(n: int = 40) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_typing_between_comments_keeps_the_removed_pieces_exact():
+def test_typing_between_comments_keeps_the_removed_pieces_exact(edited_texts):
     """Keystrokes in a diagram with comment lines: the preprocessed text derived after each
     edit (whose removed pieces move without being made again: RemovedSpans) equals a fresh
     preprocessing, piece for piece, and so does the parse; more edits than the spans keep
@@ -177,3 +177,35 @@ def test_a_reparse_frees_the_old_texts_without_the_cyclic_collector():
     finally:
         if was:
             gc.enable()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a `direction` whose value is on a later line: its rule looks past the line end
+        "erDiagram\n    A ||--o{ B : has\n    direction\n\n      TB\n    B {\n        int id\n    }\n",
+        # runs of blank lines longer than the fast path's margin, between plain statements
+        "erDiagram\n    A ||--o{ B : has" + "\n" * 30 + "    B ||--o{ C : has\n" + "\n" * 13 + "    C {\n        int id\n    }\n",
+        # a lone quote: the string it may open ends anywhere after it
+        'erDiagram\n    A ||--o{ B : has\n    A {\n        int "x\n    }\n    B ||--o{ C : "has\n',
+        # `1` looks past whitespace (and blank lines) for what follows
+        "erDiagram\n    A ||--o{ B : has\n    A 1 \n\n   \n  only one B : x\n",
+    ],
+)
+def test_every_edit_near_a_far_looking_token_in_tiny_windows(text, monkeypatch):
+    """Tokens whose lexing looks beyond their line, read in windows of a few characters:
+    an edit at every offset before them (insert and delete) gives the full parse."""
+    from erd_lsp import text as text_module
+    from erd_lsp.syntax import fastpath, lexer
+
+    monkeypatch.setattr(text_module.Rope, "FLAT_BELOW", 0)
+    for window, fast_window, margin in ((4, 40, 10), (16, 64, 12), (32, 128, 30)):
+        monkeypatch.setattr(lexer, "WINDOW", window)
+        monkeypatch.setattr(fastpath, "_WINDOW", fast_window)
+        monkeypatch.setattr(fastpath, "_MARGIN", margin)
+        p = parse(text)
+        p.extents
+        for at in range(len("erDiagram\n"), len(text)):
+            for edit in (TextEdit(TextRange(at, at), "x"), TextEdit(TextRange(at, at), " "), TextEdit(TextRange(at, at + 1), "")):
+                q = reparse(p, edit)
+                assert _same(q, parse(q.source)), (window, at, edit)

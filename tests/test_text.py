@@ -1,8 +1,11 @@
-"""LineIndex: positions in code points, UTF-16 and UTF-8, with CRLF; incremental update."""
+"""LineIndex: positions in code points, UTF-16 and UTF-8, with CRLF; incremental update.
+Rope: reads as the string it stands for."""
 
 from __future__ import annotations
 
 import random
+
+import pytest
 
 from erd_lsp.text import LineIndex, TextEdit, TextRange
 
@@ -63,3 +66,44 @@ def test_chunked_index_stays_exact_over_many_edits(monkeypatch):
             assert li2.line_of(off) == line
             assert li2.line_col(off) == (line, off - flat[line])
         t, li = t2, li2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_rope_reads_as_the_string_it_stands_for_through_random_edits(seed, monkeypatch):
+    from erd_lsp.text import Rope
+
+    monkeypatch.setattr(Rope, "FLAT_BELOW", 0)  # keep every version a rope of pieces
+    rng = random.Random(seed)
+    for _ in range(60):
+        s = "".join(rng.choice("ab\n c") for _ in range(rng.randint(0, 60)))
+        r = Rope(s)
+        for _ in range(70):
+            a = rng.randint(0, len(s))
+            b = rng.randint(a, len(s))
+            new = "".join(rng.choice("ab\nx") for _ in range(rng.randint(0, 4)))
+            old, old_r = s, r
+            s = s[:a] + new + s[b:]
+            r = r.spliced(a, b, new)
+            assert len(r) == len(s) and len(r._ends) <= Rope.MAX_PIECES
+            for _ in range(4):
+                i, j = rng.randint(-3, len(s) + 3), rng.randint(-3, len(s) + 3)
+                assert r[i:j] == s[i:j]
+                if 0 <= i < len(s):
+                    assert r[i] == s[i] and r[i - len(s)] == s[i]
+                for sub in ("\n", "a", "ab", "b\n"):
+                    assert r.find(sub, i) == s.find(sub, i)
+                    assert r.find(sub, i, j) == s.find(sub, i, j)
+                    assert r.rfind(sub, i, j) == s.rfind(sub, i, j)
+                    assert r.rfind(sub, 0, j) == s.rfind(sub, 0, j)
+                    assert r.startswith(sub, max(i, 0)) == s.startswith(sub, max(i, 0))
+                    assert (sub in r) == (sub in s)
+            assert old_r == old  # an edit leaves the version it was made from as it was
+        assert r.flat() == s and r == s and str(r) == s
+        assert r[0 : len(s)] == s  # and reads the flat text from then on
+
+
+def test_a_rope_shorter_than_the_threshold_is_flat_after_every_edit():
+    from erd_lsp.text import Rope
+
+    r = Rope("erDiagram\n").spliced(3, 3, "x")
+    assert r._flat == "erDxiagram\n" and len(r._ends) == 1

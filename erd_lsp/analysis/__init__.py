@@ -19,7 +19,7 @@ from erd_lsp.syntax.parser import parse as parse_diagram
 from erd_lsp.syntax.preprocess import OTHER_DIAGRAM_KEYWORDS
 from erd_lsp.syntax.tree import Parse
 from erd_lsp.syntax.reparse import reparse
-from erd_lsp.text import LineIndex, TextEdit, TextRange, apply_edit
+from erd_lsp.text import LineIndex, Rope, TextEdit, TextRange
 
 __all__ = ["Document", "DiagramUnit", "Settings", "Diagnostic", "Severity", "Fix", "Related", "RULES"]
 
@@ -96,7 +96,7 @@ class DiagramUnit:
         """The diagram offset of a host offset, or None when it lies outside the diagram."""
         m = self.block.map
         if m.is_identity:
-            return offset if 0 <= offset <= len(self.source) else None
+            return offset if 0 <= offset <= len(self.parse.src) else None
         if offset < m.to_source_start(0) or offset > m.to_source_end(len(self.source)):
             return None
         return min(m.to_derived(offset), len(self.source))
@@ -144,10 +144,23 @@ class _RuleContext:
 class Document:
     """A host document and the ER diagrams in it."""
 
-    def __init__(self, text: str, kind: str = "mermaid", path: Optional[str] = None) -> None:
-        self.text = text
+    def __init__(self, text, kind: str = "mermaid", path: Optional[str] = None) -> None:
+        self._text = text  # a str, or (from ``edited``) a Rope
         self.kind = kind
         self.path = path
+
+    @property
+    def text(self) -> str:
+        """The host text as one ``str``. After an edit it is made on first use (a copy of
+        the text): the keystroke path (reparse, diagnostics, positions) reads the rope."""
+        t = self._text
+        if t.__class__ is not str:
+            t = self._text = t.flat()
+        return t
+
+    @property
+    def rope(self) -> Rope:
+        return Rope.of(self._text)
 
     @classmethod
     def for_path(cls, path: str, text: str) -> "Document":
@@ -178,7 +191,7 @@ class Document:
         """The document after ``edit`` (host offsets), reusing what the edit leaves alone:
         a ``.mmd`` diagram is reparsed incrementally; in Markdown only the diagrams whose
         text changed are parsed again."""
-        new_text = apply_edit(self.text, edit)
+        new_text = self.rope.spliced(edit.range.start, edit.range.end, edit.new_text)
         doc = Document(new_text, self.kind, self.path)
         if "line_index" in self.__dict__:
             doc.__dict__["line_index"] = self.line_index.edited(edit, new_text)
@@ -192,13 +205,13 @@ class Document:
                 p = reparse(old.parse, edit, new_text)
                 unit = DiagramUnit(doc, 0, blocks[0], p)
                 findings = old.__dict__.get("_findings")
-                if findings and getattr(p, "window", None) is not None and "\r" not in self.text[edit.range.start : edit.range.end]:
+                if findings and getattr(p, "window", None) is not None and "\r" not in self._text[edit.range.start : edit.range.end]:
                     from erd_lsp.analysis.incremental import Previous
 
                     # what the next diagnostics can start from (not the old unit itself:
                     # it would keep the old text and model alive)
                     s, e = edit.range.start, edit.range.end
-                    lines = "\n" in edit.new_text or "\n" in self.text[s:e]
+                    lines = "\n" in edit.new_text or "\n" in self._text[s:e]
                     unit._prev = Previous(findings, old.names(), edit, p.window, old.parse.items, lines)
                 doc.__dict__["units"] = [unit]
                 return doc
@@ -227,7 +240,7 @@ class Document:
         """The diagram under host ``offset`` and the diagram offset there; None outside every
         diagram. ``strict``: also None on host text the diagram does not contain (a ``> ``
         prefix), where the nearest diagram offset would map back elsewhere."""
-        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= len(self.text):
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= len(self._text):
             return None
         unit = self.unit_at(offset)
         if unit is None:
@@ -248,7 +261,7 @@ class Document:
             b = u.block
             if b.info == "" and self.kind == "mermaid":
                 return u
-            if b.content_start <= offset <= max(b.end, b.content_start + len(b.text)):
+            if b.content_start <= offset <= max(b.end, b.content_start + len(b.body)):
                 return u
         return None
 

@@ -101,7 +101,7 @@ def update(prev: Previous, unit, settings, rules, run_rule) -> Optional[tuple[li
     if not same and "diagram" in scope.values():
         return None
     bases = _Bases(parse, {id(n): b for n, _, b in news})
-    new_names = names.edited(olds, news, bases, prev.window, parse.items, parse.source)
+    new_names = names.edited(olds, news, bases, prev.window, parse.items, parse.src)
     # what is checked again: entities the window declares, names it mentions
     entities = {ident[1] for _, ident, _ in olds + news if ident[0] == K.ENTITY_STMT}
     mentioned: set = set()

@@ -87,10 +87,13 @@ def find_suppressions(parse) -> list[Suppression]:
     pre = getattr(parse, "pre", None)
     if pre is None:
         return []
+    marked = removed_where(pre, "erd-lsp-suppression", _is_marked)
+    if not marked:
+        return []
     src = parse.source
     out = []
     removed = pre.removed
-    for i in removed_where(pre, "erd-lsp-suppression", _is_marked):
+    for i in marked:
         r = removed[i]
         at = src.find("%%", r.start, r.end)
         m = _MARKER.match(src, at)

@@ -24,11 +24,11 @@ _WS_RUN = re.compile(r"[\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u20
 
 def _skip_ws(pre: Preprocessed, pos: int) -> int:
     """Skip whitespace and removed text (what the lexer's lookaheads see through)."""
-    src = pre.source
+    src = pre.src
     removed = pre.removed
     ends = pre._removed_ends if removed else None
     while True:
-        pos = _WS_RUN.match(src, pos).end()
+        pos = _ws_end(src, pos)
         if not removed:
             return pos
         i = bisect_right(ends, pos)
@@ -41,7 +41,7 @@ def _skip_ws(pre: Preprocessed, pos: int) -> int:
 def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
     """How far the lexer may have looked to produce this token (source offsets): the
     rest of its line, and past whitespace for lookaheads; to the end for a lone quote."""
-    src = pre.source
+    src = pre.src
     if kind in K.TRIVIA and kind != K.WHITESPACE:
         return e
     if s == e and kind not in (K.WHITESPACE, K.NEWLINE):
@@ -62,6 +62,21 @@ def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
     return ext
 
 
+def _ws_end(src, pos: int) -> int:
+    """The end of the whitespace run at ``pos`` (a ``str`` or a rope, read in windows)."""
+    if src.__class__ is str:
+        return _WS_RUN.match(src, pos).end()
+    n = len(src)
+    size = 256
+    while True:
+        w = src[pos : pos + size]
+        end = _WS_RUN.match(w).end()
+        if end < len(w) or pos + len(w) >= n:
+            return pos + end
+        pos += end
+        size *= 4
+
+
 def item_extents(parse: Parse, lo: int, hi: int) -> list:
     """For items ``lo..hi``: how far past its start the furthest source offset its parse
     depended on lies (its tokens' lexing extents and the next significant token the
@@ -70,7 +85,8 @@ def item_extents(parse: Parse, lo: int, hi: int) -> list:
     pre = parse.pre
     out = []
     pending: list[int] = []
-    inf = len(pre.source) + 1
+    src = pre.src
+    inf = len(src) + 1
     items, starts = parse.items, parse.starts
     for i, item, base in zip(count(lo), _from(items, lo), _from(starts, lo)):
         if i >= hi and not pending:
@@ -78,7 +94,7 @@ def item_extents(parse: Parse, lo: int, hi: int) -> list:
         ext = 0
         sig = None
         if item.__class__ is FastNode:
-            ext, sig = fast_extent(pre.source, base, item)
+            ext, sig = fast_extent(src, base, item)
         else:
             for k, s, e in (item.tokens() if isinstance(item, Node) else (item,)):
                 x = token_extent(pre, k, base + s, base + e)

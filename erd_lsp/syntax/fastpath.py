@@ -259,7 +259,12 @@ def _removed_at(pre, a: int) -> list:
 def run_fast(p, states: list, stop) -> bool:
     """Take as many items as the fast path can, from the parser's next item on. Returns
     False when ``stop`` said the parse has converged (as ``run_items`` does), else True
-    (the parser's token stream then resumes after the last item taken)."""
+    (the parser's token stream then resumes after the last item taken).
+
+    A lexer text that is a rope (after an edit) is read in windows: positions in the
+    loop are relative to the window (``wb`` is its start in the lexer text, ``lsh`` maps
+    them to the source), and a statement is taken only when it ends before the window's
+    last character (every statement's pattern ends by looking at the line end after it)."""
     ts = p.ts
     if ts.conflicts or not ENABLED:
         return True
@@ -272,28 +277,48 @@ def run_fast(p, states: list, stop) -> bool:
     if run is None:
         return True
     shift, limit = run
-    text = pre.text
-    src = pre.source
+    lexed = pre.lexed
+    total = len(lexed)
+    wb = 0
+    if lexed.__class__ is str:
+        text = lexed
+    else:
+        wb = n
+        text = lexed[wb : wb + _WINDOW]
+        n = 0
+    cut = wb + len(text) < total  # the window ends before the text does
+    wcut = len(text) - 1 if cut else len(text)  # a statement must end by here
+    lsh = wb + shift  # window offset -> source offset
+    src = pre.src
     items = p.items
     starts = p.starts
     sub = tuple(p.subgraphs) if p.subgraphs else ()
     step = _STEP.match
     last = None  # the last token taken, as the token stream would have it
-    resume = n + shift  # source offset after the last item taken
+    resume = n + lsh  # source offset after the last item taken
     dir_at = -1  # no `direction` in the source before this offset
     last_st = None
     token = _TOKENS.get
     window = 512
     while True:
+        if cut and n + _MARGIN > len(text):
+            # near the end of the window: the next one starts here
+            wb += n
+            n = 0
+            text = lexed[wb : wb + _WINDOW]
+            cut = wb + len(text) < total
+            wcut = len(text) - 1 if cut else len(text)
+            lsh = wb + shift
         pending = ()  # removed text (comment lines, '\r') before this item
-        if n >= limit:
-            pending = _removed_at(pre, n + shift)
+        if n + wb >= limit:
+            pending = _removed_at(pre, n + lsh)
             if not pending:
                 break
-            run = _exact_run(pre, n, pending[-1].end)
+            run = _exact_run(pre, n + wb, pending[-1].end)
             if run is None:
                 break
             shift, limit = run
+            lsh = wb + shift
         m = step(text, n)
         if m is None:
             break
@@ -301,27 +326,27 @@ def run_fast(p, states: list, stop) -> bool:
         end = m.end()
         s0 = n if ws[0] < 0 else ws[1]
         if br[0] >= 0:
-            blk = _block(text, end, s0, intern(text[s0 : en[1]]), s0 + shift)
+            blk = _block(text, end, s0, intern(text[s0 : en[1]]), s0 + lsh)
             if blk is None:
                 break
             attrs, end = blk
-        if end > limit:
+        if end + wb > limit or end > wcut:
             break
         # `direction` on a line changes how the lexer reads it, and how far its tokens
         # look (extents.py, on the source): none may occur up to the end of the line
-        sle = src.find("\n", end + shift)
+        sle = src.find("\n", end + lsh)
         if sle < 0:
             sle = len(src)
         if dir_at < sle:
             # windows that grow: a reparse looks little ahead, a full parse few times
             window = min(window * 2, 65536)
-            d = DIRECTION_WORD.search(src, resume, sle + window)
-            dir_at = d.start() if d is not None else sle + window - 8
+            d = _search(DIRECTION_WORD, src, resume, sle + window)
+            dir_at = d if d >= 0 else sle + window - 8
             if dir_at < sle:
                 break
         # the restart state before this item, and the convergence check of a reparse
-        first = pending[0].start if pending else n + shift
-        st = (n - first, _INITIAL_STACK, sub)
+        first = pending[0].start if pending else n + lsh
+        st = (n + wb - first, _INITIAL_STACK, sub)
         if st == last_st:
             st = last_st  # one object for the many equal states
         else:
@@ -335,12 +360,12 @@ def run_fast(p, states: list, stop) -> bool:
             st = None
         if ws[0] >= 0:
             items.append(token((K.WHITESPACE, s0 - n)) or _token(K.WHITESPACE, s0 - n))
-            starts.append(n + shift)
+            starts.append(n + lsh)
             states.append(st)
             st = None
         if nl[0] >= 0:
             items.append(token((K.NEWLINE, end - s0)) or _token(K.NEWLINE, end - s0))
-            last = (K.NEWLINE, s0 + shift, end + shift, s0, _INITIAL_STACK)
+            last = (K.NEWLINE, s0 + lsh, end + lsh, s0 + wb, _INITIAL_STACK)
         elif l[0] >= 0:
             node = FastNode(
                 K.REL_STMT,
@@ -356,26 +381,41 @@ def run_fast(p, states: list, stop) -> bool:
                 ),
             )
             items.append(node)
-            last = (K.UNICODE_TEXT, s0 + shift, end + shift, s0, _INITIAL_STACK)
+            last = (K.UNICODE_TEXT, s0 + lsh, end + lsh, s0 + wb, _INITIAL_STACK)
         else:
             name = (0, en[1] - s0)
             if br[0] >= 0:
                 fast = (name, (br[0] - s0, end - s0), attrs)
-                last = (K.BLOCK_STOP, end - 1 + shift, end + shift, end - 1, ("INITIAL", "block"))
+                last = (K.BLOCK_STOP, end - 1 + lsh, end + lsh, end - 1 + wb, ("INITIAL", "block"))
             else:
                 fast = (name, None, ())
-                last = (K.UNICODE_TEXT, s0 + shift, end + shift, s0, _INITIAL_STACK)
+                last = (K.UNICODE_TEXT, s0 + lsh, end + lsh, s0 + wb, _INITIAL_STACK)
             items.append(FastNode(K.ENTITY_STMT, text[s0:end], fast))
-        starts.append(s0 + shift)
+        starts.append(s0 + lsh)
         states.append(st)
         n = end
-        resume = end + shift
+        resume = end + lsh
     if last is not None:
         # the stream resumes after the last item taken (the token before it is kept for
         # the parser's "how far was consumed" question)
         del ts.buf[p.i :]
         ts.buf.append(last)
         p.i = len(ts.buf)
-        ts.restart(p.i, n, _INITIAL_STACK, resume)
+        ts.restart(p.i, n + wb, _INITIAL_STACK, resume)
         p._peek_at = -1
     return True
+
+
+_WINDOW = 8192  # how much of a rope's lexer text one window holds
+_MARGIN = 2048  # a new window starts when fewer characters than this are left
+
+
+def _search(rx, text, start: int, end: int) -> int:
+    """Where ``rx`` first matches in ``text[start:end]`` (a ``str`` or a rope), or -1."""
+    if text.__class__ is str:
+        m = rx.search(text, start, end)
+    else:
+        m = rx.search(text[start:end])
+        if m is not None:
+            return start + m.start()
+    return -1 if m is None else m.start()

@@ -70,7 +70,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from erd_lsp.text import MapBuilder, SourceMap
+from erd_lsp.text import MapBuilder, SourceMap, flat
 
 __all__ = ["HOST_KINDS", "Block", "host_kind_for_path", "find_blocks"]
 
@@ -106,7 +106,7 @@ class Block:
     end: int  # just after the closing fence line; end of the content when unclosed
     content_start: int  # start of the line after the opening fence (prefixes included)
     closed: bool  # False when the fence is never closed
-    text: str  # the diagram source (see the module docstring for the exact rule)
+    body: object  # the diagram source (see the module docstring): a str, or a Rope after an edit
     map: SourceMap  # offsets in ``text`` -> host offsets
     line: int  # 0-based host line of the first content line
     is_er: bool  # Mermaid would detect an ER diagram
@@ -114,6 +114,11 @@ class Block:
     # .mmd: the offset just after the `erDiagram` the detection found (with no '\r'
     # before it), -1 otherwise; an edit from there on cannot change the detection
     header_end: int = -1
+
+    @property
+    def text(self) -> str:
+        """The diagram source as one ``str`` (made on first use after an edit)."""
+        return flat(self.body)
 
 
 def find_blocks(host: str, kind: str) -> list[Block]:
@@ -177,7 +182,7 @@ def _mermaid_block(host: str, is_er: bool, header_end: int) -> Block:
         end=n,
         content_start=0,
         closed=True,
-        text=host,
+        body=host,
         map=SourceMap.identity(n),
         line=0,
         is_er=is_er,
@@ -193,7 +198,7 @@ def edited_mermaid_block(old: Block, host: str, start: int) -> Block:
     (which would cost a scan of the whole text for '\r')."""
     if old.header_end >= 0 and start >= old.header_end and old.is_er and not old.info:
         return _mermaid_block(host, True, old.header_end)
-    return find_blocks(host, "mermaid")[0]
+    return find_blocks(flat(host), "mermaid")[0]
 
 
 def _er_header_end(text: str) -> int:
@@ -424,7 +429,7 @@ def _block(host: str, f: _Fence, end: int, closed: bool) -> Block:
         end=end,
         content_start=f.content_start,
         closed=closed,
-        text=text,
+        body=text,
         map=smap,
         line=f.line,
         is_er=_is_er(text, True),

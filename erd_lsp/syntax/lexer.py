@@ -193,27 +193,69 @@ _LOWER_DIRECTION = "direction"
 DIRECTION_WORD = re.compile(_LOWER_DIRECTION, re.IGNORECASE | re.ASCII)
 
 
-def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts: frozenset[int] | None = None) -> Iterator[tuple[str, int, int, tuple[str, ...]]]:
+def lex(text, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts: frozenset[int] | None = None) -> Iterator[tuple[str, int, int, tuple[str, ...]]]:
     """Yield ``(kind, start, end, stack_before)`` for every token from ``pos`` to the end.
 
     ``stack`` is the lexer's state stack at ``pos`` (innermost last). ``conflicts`` holds
     the offsets of lines that are Git conflict markers (see :func:`conflict_lines`).
     The last token is ``EOF`` (or ``END_OF_INPUT`` when a state without an end rule
     reaches the end of the text, as in an unclosed block).
+
+    ``text`` is a ``str`` or a :class:`~erd_lsp.text.Rope`; a rope is read a window at a
+    time (see :func:`_windows`), so that lexing a few lines after an edit never copies
+    the whole text.
     """
+    if text.__class__ is str:
+        return _lex(text, pos, stack, conflicts or frozenset(), 0, False)
+    return _windows(text, pos, stack, conflicts or frozenset())
+
+
+WINDOW = 4096  # the first window a rope is read in (doubled while a token needs more)
+
+
+def _windows(rope, pos: int, stack, conflicts):
+    """The tokens of a rope, lexed in windows of its text. A token is taken from a window
+    only when everything its rules can have looked at lies inside it (see ``_lex``);
+    otherwise lexing restarts at that token in a window twice as large."""
+    n = len(rope)
+    size = WINDOW
+    while True:
+        end = min(n, pos + size)
+        for kind, s, e, st in _lex(rope[pos:end], 0, stack, conflicts, pos, end < n):
+            if kind is None:
+                break
+            yield kind, s + pos, e + pos, st
+        else:
+            return
+        pos += s
+        stack = st
+        size *= 2
+
+
+def _lex(text: str, pos, stack, conflicts, base: int, windowed: bool):
+    """The lexer proper over ``text``, which starts at ``base`` of the whole text (for the
+    conflict marker offsets). ``windowed``: ``text`` is a window that ends before the
+    whole text does. Then a token is yielded only when its line ends inside the window,
+    a character follows it there, and, for the rules that look further, the text they
+    look at is there too (a lone `"` would have been a string up to the next `"` anywhere
+    after it; `1` looks past whitespace for a word, `direction` past whitespace for its
+    value); else ``(None, pos, pos, stack)`` says where a larger window must resume."""
     n = len(text)
     stack = list(stack)
     cur = tuple(stack)  # the stack as a tuple, rebuilt only when it changes
     next_dir = -1  # offset of the next "direction" at or after pos, if known
     dir_clear = -1  # no "direction" starts before this offset (searched in windows)
     line_end = -1
-    conflicts = conflicts or frozenset()
+    wline = -1  # (windowed) the end of the line holding pos
     done = False
     while True:
         state = stack[-1]
-        if conflicts and pos in conflicts and state in (INITIAL, BLOCK):
+        if conflicts and pos + base in conflicts and state in (INITIAL, BLOCK):
             m = _CONFLICT.match(text, pos)
             if m is not None:
+                if windowed and (text.find("\n", pos) < 0):
+                    yield None, pos, pos, cur
+                    return
                 yield K.CONFLICT_MARKER, pos, m.end(), cur
                 pos = m.end()
                 continue
@@ -228,18 +270,36 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
                 if d is not None:
                     next_dir = d.start()
                 else:
-                    dir_clear = pos + 8192 - len(_LOWER_DIRECTION)
+                    dir_clear = min(pos + 8192, n) - len(_LOWER_DIRECTION)
             key = INITIAL if pos <= next_dir < line_end else "INITIAL_NODIR"
         else:
             key = state
         compiled = _STATES.get(key)
         rx, actions, groups = compiled if compiled is not None else _state(key)
         if pos >= n:
+            if windowed:
+                yield None, pos, pos, cur
+                return
             if done:
                 yield K.END_OF_INPUT, n, n, cur
                 return
             done = True  # as in jison: the next token after this one is the end of input
         m = rx.match(text, pos)
+        if windowed:
+            # what the rules at pos may have looked at must lie inside the window
+            if pos > wline:
+                wline = text.find("\n", pos)
+            end = m.end() if m is not None else pos + 1
+            c = text[pos]
+            if (
+                wline < 0
+                or end >= n
+                or (c == '"' and (m is None or actions[groups[m.lastgroup]][0] == K.CHAR))
+                or (c == "1" and _WS.match(text, pos + 1).end() >= n)
+                or (key == INITIAL and text.find("\n", _WS.match(text, wline).end()) < 0)
+            ):
+                yield None, pos, pos, cur
+                return
         if m is None:
             if pos >= n:
                 yield K.END_OF_INPUT, n, n, cur
@@ -248,6 +308,9 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
             end = pos + 1
             while end < n and text[end] not in " \t\n,:;#" and rx.match(text, end) is None:
                 end += 1
+            if windowed and end >= n:
+                yield None, pos, pos, cur
+                return
             yield K.LEX_ERROR, pos, end, cur
             pos = end
             continue
@@ -271,6 +334,10 @@ def lex(text: str, pos: int = 0, stack: tuple[str, ...] = (INITIAL,), conflicts:
             cur = tuple(stack)
         yield kind, pos, end, before
         pos = end
+
+
+# whitespace as the lexer's lookaheads see it (JavaScript's \s), zero or more
+_WS = re.compile(WS + "*")
 
 
 def conflict_lines(text: str) -> frozenset[int]:

@@ -80,12 +80,12 @@ def _produce(pre, conflicts, norm_pos, stack, src_pos):
     prev_end = src_pos
     to_start = smap.to_source_start
     to_end = smap.to_source_end
-    srclen = len(pre.source)
+    srclen = len(pre.src)
     # runs of the map, walked forward (tokens come in order)
     dst, dlen, srcs, slen = smap.dst, smap.dlen, smap.src, smap.slen
     nruns = len(dst)
     run = max(0, bisect_right(dst, norm_pos) - 1)
-    for kind, s, e, st in lex(pre.text, norm_pos, stack, conflicts):
+    for kind, s, e, st in lex(pre.lexed, norm_pos, stack, conflicts):
         if identity:
             a, b = s, e
             if b > srclen:
@@ -172,7 +172,7 @@ class TokenStream:
             try:
                 buf.append(next(self._gen))
             except StopIteration:
-                last = buf[-1] if buf else (K.END_OF_INPUT, len(self.pre.source), len(self.pre.source), None, (INITIAL,))
+                last = buf[-1] if buf else (K.END_OF_INPUT, len(self.pre.src), len(self.pre.src), None, (INITIAL,))
                 buf.append((K.END_OF_INPUT, last[2], last[2], None, last[4]))
         return buf[k]
 
@@ -185,7 +185,7 @@ class TokenStream:
 class Parser:
     def __init__(self, pre: Preprocessed, stream: TokenStream, depth: tuple = ()) -> None:
         self.pre = pre
-        self.src = pre.source
+        self.src = pre.src  # a str, or a Rope (slicing, find, rfind, startswith)
         self.ts = stream
         self.i = 0  # index into the stream
         self.subgraphs = list(depth)  # absolute source offsets of open subgraph keywords
@@ -1022,7 +1022,7 @@ def internal_error_parse(source: str, exc: BaseException) -> Parse:
     """A parse that keeps the text (one ERROR item) and reports an internal error."""
     msg = f"internal error in the erd-lsp parser ({type(exc).__name__}: {exc}); please report it"
     item = Node(K.ERROR, [(K.LEX_ERROR, 0, len(source))], ((0, min(len(source), 1), msg),))
-    p = Parse(source=source, items=[item] if source else [], starts=[0] if source else [], states=[None] if source else [])
+    p = Parse(src=source, items=[item] if source else [], starts=[0] if source else [], states=[None] if source else [])
     p._extents = [len(source) + 1] * len(p.items)
     p.errors = [SyntaxError(0, min(len(source), 1), msg, "E000")]
     p.internal_error = True
@@ -1042,7 +1042,7 @@ def parse_preprocessed(pre: Preprocessed) -> Parse:
     while len(states) < len(p.items):
         states.append(None)
     run_items(p, states)
-    result = Parse(source=pre.source, items=p.items, starts=p.starts, pre=pre, states=states, conflicts=conflicts)
+    result = Parse(src=pre.src, items=p.items, starts=p.starts, pre=pre, states=states, conflicts=conflicts)
     result.final_subgraphs = tuple(p.subgraphs)
     result.global_errors = finish_errors(p.subgraphs, pre)
     result.errors = collect_errors(result)
@@ -1086,8 +1086,8 @@ def _state_of(p: Parser):
     while True:
         t = ts.get(k)
         if t[3] is not None or t[0] == K.END_OF_INPUT:
-            norm = t[3] if t[3] is not None else len(p.pre.text)
-            if norm >= len(p.pre.text):
+            norm = t[3] if t[3] is not None else len(p.pre.lexed)
+            if norm >= len(p.pre.lexed):
                 # at the end the lexer's next token depends on whether it already stood
                 # there (EOF or END_OF_INPUT), which a state does not record: no restart
                 return None
@@ -1135,7 +1135,7 @@ def conflict_regions(parse: Parse) -> list:
     """The Git conflict markers of a parse, grouped: ``(opening, middles, closing)`` marker
     ranges for each region, ``closing`` None for an opening marker never closed, and
     ``(marker, (), None)`` for a stray ``|||||||``/``=======``/``>>>>>>>``."""
-    src = parse.source
+    src = parse.src
     if not parse.conflicts:
         return []
     markers = [(s, e) for k, s, e in parse.tokens() if k == K.CONFLICT_MARKER]
@@ -1162,7 +1162,7 @@ def conflict_regions(parse: Parse) -> list:
 def conflict_errors(parse: Parse) -> list:
     """One error per Git conflict region (``<<<<<<<`` … ``>>>>>>>``), at its opening marker
     (the region itself is folded, not underlined)."""
-    src = parse.source
+    src = parse.src
     out = []
     for (s, e), _middles, closing in conflict_regions(parse):
         text = src[s:e]

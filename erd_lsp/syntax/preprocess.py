@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.text import MapBuilder, SourceMap, splice
+from erd_lsp.text import MapBuilder, Rope, SourceMap, flat
 
 # JavaScript's \s, \w and '.' (no unicode flag), which differ from Python's.
 JS_WS = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -174,8 +174,8 @@ class FrontMatterError:
 
 @dataclass(frozen=True)
 class Preprocessed:
-    source: str  # the diagram source (lossless tree text)
-    text: str  # what the lexer reads
+    src: object  # the diagram source (lossless tree text): a str, or a Rope after an edit
+    lexed: object  # what the lexer reads: a str, or a Rope after an edit
     map: SourceMap  # lexer text -> source
     removed: Sequence  # of Removed, sorted, source offsets (a tuple, or RemovedSpans)
     replaced: tuple[tuple[int, str], ...]  # same-length rewrites: (source offset, new char)
@@ -187,10 +187,21 @@ class Preprocessed:
     header_offset: int  # source offset where detection expects `erDiagram`
     browser_trim: bool = False
 
+    @property
+    def source(self) -> str:
+        """The diagram source as one ``str`` (made on first use after an edit)."""
+        return flat(self.src)
+
+    @property
+    def text(self) -> str:
+        """The text the lexer reads as one ``str`` (made on first use after an edit; the
+        incremental paths read :attr:`lexed` a window at a time)."""
+        return flat(self.lexed)
+
     def clean(self, start: int, end: int) -> str:
         """The value Mermaid sees for the source range ``[start, end)``: removed pieces
         cut out, line endings normalised, rewrites applied (entities stay as written)."""
-        src = self.source
+        src = self.src
         removed = self.removed
         replaced = self.replaced
         inside = []
@@ -526,8 +537,8 @@ def preprocess(source: str, *, browser_trim: bool = False) -> Preprocessed:
     smap = SourceMap(runs, len(text), len(source))
     removed = tuple(sorted(st.removed, key=lambda r: (r.start, r.end)))
     return Preprocessed(
-        source=source,
-        text=text,
+        src=source,
+        lexed=text,
         map=smap,
         removed=removed,
         replaced=tuple(sorted(st.replaced)),
@@ -590,16 +601,20 @@ _SPECIAL = ("%", "#", "<", "\r", "\u2028", "\u2029")
 
 
 def preprocess_edit(
-    old: Preprocessed, start: int, end: int, new_text: str, new_source: Optional[str] = None
+    old: Preprocessed, start: int, end: int, new_text: str, new_source=None
 ) -> Optional[Preprocessed]:
     """``old`` after replacing source ``[start, end)`` by ``new_text``, without running the
     preprocessing again, when the edit provably changes nothing but text: its lines (and
     the blank lines after them, which a comment line below would take with it) hold none
     of the characters preprocessing reacts to, and no removed or rewritten text is near.
-    None when that cannot be shown; the caller then preprocesses the whole text."""
-    src = old.source
-    if old.browser_trim or "<" in src:
+    None when that cannot be shown; the caller then preprocesses the whole text.
+
+    The new source and lexer text are :class:`~erd_lsp.text.Rope` s sharing the old ones'
+    text (``new_source``, the edited source, when the caller has it already): nothing here
+    costs a copy of the text."""
+    if old.browser_trim or not _no_angle(old):
         return None
+    src = old.src
     n = len(src)
     if not (0 <= start <= end <= n):
         return None
@@ -620,12 +635,13 @@ def preprocess_edit(
     for ch in _SPECIAL:
         if ch in region_old or ch in region_new:
             return None
-    # a `---` line can close (or open) front matter only in a text that starts with one
-    if ("-" in region_old or "-" in region_new) and src.startswith("---", _LEADING_WS.match(src).end()):
-        return None
     if old.front_matter is not None and ls <= old.front_matter[1]:
         return None
     if ls <= old.header_offset + len("erDiagram"):
+        return None
+    # a `---` line can close (or open) front matter only in a text that starts with one
+    # (the start is before the header, which the edit does not reach)
+    if ("-" in region_old or "-" in region_new) and _dash_head(old):
         return None
     removed = old.removed
     if removed:
@@ -646,10 +662,10 @@ def preprocess_edit(
         return None
     nstart = d + (start - s)
     nend = d + (end - s)
-    text = splice(old.text, nstart, nend, new_text)
+    text = Rope.of(old.lexed).spliced(nstart, nend, new_text)
     new_map = smap.spliced(i, delta, delta)
     if new_source is None:
-        new_source = src[:start] + new_text + src[end:]
+        new_source = Rope.of(src).spliced(start, end, new_text)
     if delta and removed:
         j = bisect_right(old._removed_ends, start)  # pieces ending after the edit start move
         if j < len(removed):
@@ -660,8 +676,8 @@ def preprocess_edit(
     if replaced and delta:
         replaced = tuple((o, c) if o < start else (o + delta, c) for o, c in replaced)
     out = Preprocessed(
-        source=new_source,
-        text=text,
+        src=new_source,
+        lexed=text,
         map=new_map,
         removed=removed,
         replaced=replaced,
@@ -673,6 +689,10 @@ def preprocess_edit(
         header_offset=old.header_offset,
         browser_trim=old.browser_trim,
     )
+    # what this edit provably left as it was (the region holds no `<`; the head of the
+    # text is before the edit)
+    object.__setattr__(out, "_no_lt", True)
+    object.__setattr__(out, "_dashes", old.__dict__["_dashes"] if "_dashes" in old.__dict__ else _dash_head(old))
     plain = old.__dict__.get("_plain")
     if plain is not None:  # the runs are the old ones, one longer or shorter
         object.__setattr__(out, "_plain", plain)
@@ -680,6 +700,25 @@ def preprocess_edit(
     if marks:  # every removed piece is still there, in order, with its text
         object.__setattr__(out, "_marks", dict(marks))
     return out
+
+
+def _no_angle(pre: Preprocessed) -> bool:
+    """Whether the source holds no `<` (cached: an edit that keeps it so carries it on)."""
+    v = pre.__dict__.get("_no_lt")
+    if v is None:
+        v = "<" not in pre.source
+        object.__setattr__(pre, "_no_lt", v)
+    return v
+
+
+def _dash_head(pre: Preprocessed) -> bool:
+    """Whether the source starts (after whitespace) with `---` (cached)."""
+    v = pre.__dict__.get("_dashes")
+    if v is None:
+        src = pre.source
+        v = src.startswith("---", _LEADING_WS.match(src).end())
+        object.__setattr__(pre, "_dashes", v)
+    return v
 
 
 def removed_where(pre: Preprocessed, name: str, test) -> tuple:

@@ -37,23 +37,25 @@ from erd_lsp.syntax.parser import (
 from erd_lsp.syntax.tree import SyntaxError
 from erd_lsp.syntax.preprocess import preprocess, preprocess_edit
 from erd_lsp.syntax.tree import Parse
-from erd_lsp.text import Chunked, TextEdit, paused_gc
+from erd_lsp.text import Chunked, TextEdit, flat, paused_gc
 
 
-def reparse(old: Parse, edit: TextEdit, new_source: str | None = None) -> Parse:
-    """The parse of ``old.source`` with ``edit`` applied (``new_source``, when the caller
-    has it already: on a large text each copy costs a millisecond)."""
+def reparse(old: Parse, edit: TextEdit, new_source=None) -> Parse:
+    """The parse of ``old.source`` with ``edit`` applied (``new_source``, a ``str`` or a
+    :class:`~erd_lsp.text.Rope`, when the caller has it already). When the edit is local
+    to the preprocessing (almost every keystroke), the new parse's source and lexer text
+    are ropes that share the old texts: nothing here copies the text."""
     with paused_gc():
         return _reparse(old, edit, new_source)
 
 
-def _reparse(old: Parse, edit: TextEdit, new_source: str | None = None) -> Parse:
-    src = old.source
+def _reparse(old: Parse, edit: TextEdit, new_source=None) -> Parse:
     s, e = edit.range.start, edit.range.end
     pre = preprocess_edit(old.pre, s, e, edit.new_text, new_source)
     known_local = pre is not None
     if pre is None:
-        new_src = new_source if new_source is not None else src[:s] + edit.new_text + src[e:]
+        src = old.source
+        new_src = flat(new_source) if new_source is not None else src[:s] + edit.new_text + src[e:]
         pre = preprocess(new_src, browser_trim=getattr(old.pre, "browser_trim", False))
     if not _plain_map(pre) or not _plain_map(old.pre):
         # rewritten text (entity markers) maps to source offsets only as a whole, so the
@@ -158,7 +160,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
         if onorm + ndelta != nnorm or ost[1] != st[1] or shift_sub(ost[2]) != st[2]:
             return False
         # conflict markers are recognised only at the start of a line
-        if (nnorm == 0 or pre.text[nnorm - 1] == "\n") != (onorm == 0 or opre.text[onorm - 1] == "\n"):
+        if (nnorm == 0 or pre.lexed[nnorm - 1] == "\n") != (onorm == 0 or opre.lexed[onorm - 1] == "\n"):
             return False
         meet["j"] = j
         return True
@@ -195,7 +197,7 @@ def _reparse_items(old: Parse, pre, s, e, ne, delta, onorm_s, onorm_e, nnorm_e, 
             for i, e2 in old_errs[bisect_left(old_errs, j, key=_index) :]
         ] if old_errs else []
     items = old.items.spliced(r, j, new_items)
-    result = Parse(source=pre.source, items=items, starts=starts, pre=pre, states=all_states, conflicts=conflicts)
+    result = Parse(src=pre.src, items=items, starts=starts, pre=pre, states=all_states, conflicts=conflicts)
     result.window = (r, r + len(new_items), j)
     mid = item_extents(result, r, r + len(new_items))
     # extents are relative to their items: the later ones move with them unchanged
@@ -236,15 +238,15 @@ def _first_reaching(old: Parse, s: int) -> int:
 def _conflicts(old: Parse, pre, nnorm_s: int, nnorm_e: int) -> frozenset:
     """The conflict marker lines of the new lexer text. When the old text had none, a
     marker can only be on a line the edit touched: only those lines are scanned."""
-    text = pre.text
     if old.conflicts:
-        return conflict_lines(text)
+        return conflict_lines(pre.text)
+    text = pre.lexed
     ls = text.rfind("\n", 0, nnorm_s) + 1
     le = text.find("\n", nnorm_e)
     le = len(text) if le < 0 else le
     if not conflict_lines(text[ls:le]):
         return frozenset()
-    return conflict_lines(text)
+    return conflict_lines(pre.text)
 
 
 def _plain_map(pre) -> bool:
@@ -270,5 +272,5 @@ def _to_norm(pre, src_pos: int) -> int:
     """The smallest lexer-text offset whose source offset is at or after ``src_pos``."""
     smap = pre.map
     if smap.is_identity and not pre.removed:
-        return min(src_pos, len(pre.text))
+        return min(src_pos, len(pre.lexed))
     return smap.to_derived(src_pos)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple, Optional, Union
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.text import Chunked, TextRange
+from erd_lsp.text import Chunked, TextRange, flat
 
 Token = tuple  # (kind: str, start: int, end: int), offsets relative to the item
 
@@ -151,7 +151,7 @@ class Parse:
     rest. ``extents`` is chunked as ``starts`` is (the reparse caches per chunk how far
     its items reach)."""
 
-    source: str
+    src: object  # the source: a str, or a Rope after an incremental reparse
     items: list
     starts: list
     errors: list = field(default_factory=list)
@@ -191,6 +191,12 @@ class Parse:
     @extents.setter
     def extents(self, value) -> None:
         self._extents = value
+
+    @property
+    def source(self) -> str:
+        """The source as one ``str`` (made on first use after an edit; the incremental
+        paths read :attr:`src`)."""
+        return flat(self.src)
 
     def item_index_at(self, offset: int) -> int:
         """Index of the item containing ``offset`` (the last one starting at or before it)."""

@@ -44,7 +44,7 @@ def _line_span(src, s, e):
 
 def check(ctx):
     parse = ctx.parse
-    src = parse.source
+    src = parse.src
     by_start = {r[0][0]: r for r in conflict_regions(parse) if r[2] is not None}
     for e in parse.errors:
         if e.code != CODE:

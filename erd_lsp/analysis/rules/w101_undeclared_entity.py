@@ -112,7 +112,7 @@ def check(ctx):
     memo = ctx.memo
     if "candidates" not in memo:
         memo["candidates"] = Candidates(e.name for e in entities.values() if not e.implicit)
-    src = ctx.parse.source
+    src = ctx.parse.src
     for name, (first, ranges) in found.items():
         yield from findings(src, name, ranges, guess(memo, name), first)
 
@@ -126,7 +126,7 @@ def check_names(ctx):
         return
     decl = names.decl
     subjects = names.undeclared() if ctx.subjects is None else [n for n in ctx.subjects if n not in decl]
-    src = ctx.parse.source
+    src = ctx.parse.src
     memo = names.memo
     for name in subjects:
         nodes = names.rels.get(name)

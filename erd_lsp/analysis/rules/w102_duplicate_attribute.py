@@ -40,7 +40,7 @@ SCOPE = "entity"  # its findings about an entity depend only on that entity's st
 
 
 def check(ctx):
-    src = ctx.parse.source
+    src = ctx.parse.src
     for entity in ctx.diagram.entities.values():
         first: dict[str, object] = {}
         for a in entity.attributes:
