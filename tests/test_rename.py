@@ -404,3 +404,50 @@ def test_seed_003_rename_with_conflict_markers():
     off = text.index("  run {") + 3
     after = apply_edits(text, rename(doc, off, "runs"))
     assert after.count("  runs ||--o") == 4 and "  runs {" in after and "run_objects {" in after
+
+
+def _rename_corpus() -> list[str]:
+    from erd_lsp.syntax.hosts import find_blocks
+    from support import conformance_cases
+
+    out = []
+    for f in SEEDS:
+        out += [b.text for b in find_blocks(f.read_text(encoding="utf-8"), "markdown") if b.is_er]
+    out += [c["text"] for c in conformance_cases() if c["expect"] == "ACCEPT"][:150]
+    out += [
+        'erDiagram\n  A ||--o{ B : "A.id"\n  A { int id PK }\n  class A vip\n  style B fill:#f00\n  B one to one A : x\n',
+        'erDiagram\n  C["Cust"] { string name }\n  C ||--|{ LINE : "C.name and C.x"\n  LINE }|..|| P : ok\n  P { int id }\n  P { int id2 }\n',
+    ]
+    return out
+
+
+def test_the_local_verification_agrees_with_modelling_the_whole_diagram(monkeypatch):
+    """A rename's verification reads only the statements it touched when it can; on every
+    name of a corpus, renamed to names that keep, change or break how Mermaid reads the
+    diagram, its verdict is that of parsing and modelling the whole edited diagram."""
+    from erd_lsp.analysis import rename as R
+    from erd_lsp.syntax import kinds as K
+
+    verdicts = []
+    real_local = R._verify_local
+
+    def both(unit, edits, ent_map, attr_map):
+        local = real_local(unit, edits, ent_map, attr_map)
+        if local is not None:
+            whole = R._verify_whole(unit, R.index_of(unit), edits, ent_map, attr_map)
+            assert bool(local) == bool(whole), (unit.source, edits, local, whole)
+            verdicts.append(bool(local))
+        return local
+
+    monkeypatch.setattr(R, "_verify_local", both)
+    names = ["Renamed", '"Order Line"', "end", "1", "one", "u", "a.b", "x-y", "B2", "PK", "id2", "*x"]
+    for text in _rename_corpus():
+        doc = Document(text, "mermaid", "t.mmd")
+        if not doc.units:
+            continue
+        p = doc.units[0].parse
+        spots = [s + 1 for k, s, e in p.tokens() if k in (K.UNICODE_TEXT, K.ENTITY_NAME, K.ATTRIBUTE_WORD)]
+        for at in spots[:40]:
+            for new in names:
+                rename(doc, at, new)
+    assert verdicts.count(False) > 200 and verdicts.count(True) > 5, (verdicts.count(False), verdicts.count(True))

@@ -57,7 +57,8 @@ from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax import spell_entity_name
 from erd_lsp.syntax.lexer import ATTR_WORD, BLOCK, INITIAL, lex
 from erd_lsp.syntax.parser import parse as parse_diagram
-from erd_lsp.syntax.tree import Node
+from erd_lsp.syntax.reparse import _has_subgraphs, reparse
+from erd_lsp.syntax.tree import Node, Parse
 from erd_lsp.text import TextEdit, TextRange
 
 __all__ = ["RenameResult", "prepare_rename", "rename", "check_entity_name", "check_attribute_name"]
@@ -427,6 +428,63 @@ class _Unit:
 
 
 def _verify(unit: DiagramUnit, idx: UnitIndex, edits, ent_map: dict, attr_map: dict) -> Optional[str]:
+    """Why the edited diagram would not be the same diagram with only the name changed
+    (None: it would be)."""
+    local = _verify_local(unit, edits, ent_map, attr_map)
+    if local is not None:
+        return local or None
+    return _verify_whole(unit, idx, edits, ent_map, attr_map)
+
+
+# statements a rename may touch whose meaning a model of just the touched statements shows
+_LOCAL_KINDS = frozenset({K.ENTITY_STMT, K.REL_STMT, K.CLASS_STMT, K.STYLE_STMT})
+
+
+def _verify_local(unit: DiagramUnit, edits, ent_map: dict, attr_map: dict) -> Optional[str]:
+    """The verification from the statements the edits touch: the edits are applied by
+    incremental reparses (each parses again only the statements around its name), and
+    the statements that changed must pair up with the ones they replace, kind for kind,
+    and model (with their label mentions) as those did with only the name changed.
+    Every other statement is the same object as before and names neither the old name
+    (all its occurrences are edited) nor the new one (refused earlier), so the whole
+    model is then the old one renamed. '' when that holds, the problem when not, None
+    when it cannot be shown this way (subgraphs, whose members span statements; any
+    other kind of statement touched; an edit the reparse took whole): the caller then
+    parses and models the whole edited diagram."""
+    old = unit.parse
+    if old.final_subgraphs or _has_subgraphs(old) or not edits:
+        return None
+    p = old
+    for r, t in reversed(edits):
+        p = reparse(p, TextEdit(r, t))
+        if p.window is None:
+            return None
+    if len(p.errors) + len(p.global_errors) > len(old.errors) + len(old.global_errors):
+        return "it introduces a syntax error"
+    # the statements (trivia tokens are shared between parses, and model nothing)
+    kept = set(map(id, old.items))
+    new_items = [(x, b) for x, b in zip(p.items, p.starts) if id(x) not in kept and x.__class__ is not tuple]
+    kept = set(map(id, p.items))
+    old_items = [(x, b) for x, b in zip(old.items, old.starts) if id(x) not in kept and x.__class__ is not tuple]
+    if [x.kind for x, _ in new_items] != [x.kind for x, _ in old_items]:
+        return "the statements would be read differently"
+    if any(x.kind not in _LOCAL_KINDS for x, _ in new_items):
+        return None
+    before = _Unit(_part(old, old_items), unit.index)
+    after = _Unit(_part(p, new_items), unit.index)
+    if _view(after.diagram, {}, {}) != _view(before.diagram, ent_map, attr_map):
+        return "the entities, attributes or relationships would differ"
+    if _mentions(UnitIndex(after), {}, {}) != _mentions(UnitIndex(before), ent_map, attr_map):  # type: ignore[arg-type]
+        return "the `entity.column` label mentions would be read differently"
+    return ""
+
+
+def _part(parse, items: list):
+    """A parse of just ``items`` (``(item, start)``) over the source of ``parse``."""
+    return Parse(src=parse.src, items=[x for x, _ in items], starts=[b for _, b in items], pre=parse.pre)
+
+
+def _verify_whole(unit: DiagramUnit, idx: UnitIndex, edits, ent_map: dict, attr_map: dict) -> Optional[str]:
     src = unit.source
     parts = []
     pos = 0
