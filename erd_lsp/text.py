@@ -356,6 +356,11 @@ class LineIndex:
         return idx
 
     @property
+    def is_ascii(self) -> bool:
+        """Whether the text is ASCII (then every unit count is a code point count)."""
+        return self._ascii
+
+    @property
     def line_count(self) -> int:
         return self._first[-1] + len(self._chunks[-1])
 

@@ -299,7 +299,7 @@ def test_hover_never_raises(path):
             assert h.range.start <= off <= h.range.end
 
 
-def test_hover_right_after_edits_equals_the_hover_of_the_built_model():
+def test_hover_right_after_edits_equals_the_hover_of_the_built_model(edited_texts):
     """Right after an edit hover reads a model of just the statements it explains
     (hover._Near, from the names summary); what it says must be what the full model
     says, and it must say most of it without building that model."""

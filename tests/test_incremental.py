@@ -267,7 +267,7 @@ def test_closest_is_the_nearest_declared_name_first_in_alphabetical_order():
         assert guess(memo, name) == closest(name, cands + added)
 
 
-def test_completion_after_edits_reads_the_kept_summary_as_a_fresh_document_would():
+def test_completion_after_edits_reads_the_kept_summary_as_a_fresh_document_would(edited_texts):
     """Entity-name completion right after an edit reads the names summary the edits kept
     (no model is built for it); it must offer what a fresh document offers."""
     from erd_lsp.analysis import completion
@@ -299,7 +299,7 @@ def test_completion_after_edits_reads_the_kept_summary_as_a_fresh_document_would
     assert built.count(False) >= 0.5 * len(built)  # (inside blocks completion reads the model)
 
 
-def test_completing_an_endpoint_while_typing_builds_no_model():
+def test_completing_an_endpoint_while_typing_builds_no_model(edited_texts):
     text = _large_like()
     doc = Document(text)
     doc.diagnostics()
@@ -377,3 +377,46 @@ def test_keystrokes_on_a_large_text_do_not_copy_it(monkeypatch):
     assert made <= 2 * edits // (Rope.MAX_PIECES // 2) + 2, f"{made} flat copies in {edits} edits"
     for d, got in checks:
         assert got == Document(d.text).diagnostics()
+
+
+def test_features_right_after_a_keystroke_do_not_copy_the_text(monkeypatch):
+    """Completion, hover, definition, references and semantic-token deltas right after a
+    keystroke read the ropes too (each flat copy of a large text costs about as much as
+    the rest of the request)."""
+    from erd_lsp.analysis.completion import complete
+    from erd_lsp.analysis.hover import hover
+    from erd_lsp.analysis.navigation import definition, references
+    from erd_lsp.analysis.structure import semantic_tokens_data
+    from erd_lsp.text import Rope
+
+    monkeypatch.setattr(Rope, "FLAT_BELOW", 0)
+    text = _large_like()
+    doc = Document(text)
+    doc.diagnostics()
+    doc.prepare_for_edits()
+    doc.line_index
+    tokens = semantic_tokens_data(doc)
+    at = text.index("\n", text.index("}", len(text) // 2)) + 1
+    typed = "    ENTITY_1 ||--o{ "
+    for i, ch in enumerate(typed):
+        doc = doc.edited(TextEdit(TextRange(at + i, at + i), ch))
+        doc.diagnostics()
+    name = next(n for n in doc.units[0].names().decl if n != "ENTITY_1")
+    where = text.index(name) + 1
+    calls = [
+        lambda d: complete(d, at + len(typed)),
+        lambda d: hover(d, where),
+        lambda d: definition(None, d, where),
+        lambda d: references(None, d, where, True),
+    ]
+    for call in calls:
+        doc = doc.edited(TextEdit(TextRange(at, at), "x"))
+        doc.diagnostics()
+        before = Rope.flattened
+        assert call(doc)
+        assert Rope.flattened == before, call
+    doc = doc.edited(TextEdit(TextRange(at, at), "x"))
+    doc.diagnostics()
+    before = Rope.flattened
+    delta = semantic_tokens_data(doc, previous=tokens.state)
+    assert delta.edits is not None and Rope.flattened == before

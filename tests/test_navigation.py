@@ -497,7 +497,7 @@ def test_never_raises_anywhere():
         assert isinstance(rename(bad, 0, "x"), str)
 
 
-def test_definition_right_after_edits_reads_the_summary_as_the_full_index_does():
+def test_definition_right_after_edits_reads_the_summary_as_the_full_index_does(edited_texts):
     """After an edit the full occurrence index of a diagram is not built for *go to
     definition*: it reads the item under the cursor and the names summary
     (navigation.LocalIndex). Its answers must be the full index's, and it must answer

@@ -70,7 +70,7 @@ def _run(texts, rng, steps, edit_of, encoding="utf-16"):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_tokens_after_keystrokes_equal_a_fresh_document(seed):
+def test_tokens_after_keystrokes_equal_a_fresh_document(seed, edited_texts):
     rng = random.Random(seed)
     snippets = SNIPPETS + ["é", "😀", "%%{init: {}}%%\n", "CUSTOMER", " ||--o{ ", ":::cls"]
 
@@ -86,7 +86,7 @@ def test_tokens_after_keystrokes_equal_a_fresh_document(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_tokens_after_statement_edits_equal_a_fresh_document(seed):
+def test_tokens_after_statement_edits_equal_a_fresh_document(seed, edited_texts):
     rng = random.Random(200 + seed)
     texts = _texts()
     texts = [_typos(t, rng, 4) for t in texts[-2:] + texts[:4]] + [_typos(_generated("-n", "300", "-m", "300"), rng, 6)]

@@ -533,7 +533,7 @@ class _Req:
 
     def __init__(self, unit, off: int, workspace_types, limit: int) -> None:
         self.unit = unit
-        self.src = unit.source
+        self.src = unit.parse.src  # a str, or a rope after an edit (slices, find, rfind)
         self.parse = unit.parse
         self.off = off
         self.workspace_types = workspace_types
@@ -560,11 +560,13 @@ class _Req:
     def rest(self, pattern) -> int:
         """End of the word continuing after the cursor."""
         src = self.src
-        i = self.off
-        n = len(src)
-        while i < n and src[i] != "\n" and pattern.match(src, i):
+        off = self.off
+        le = src.find("\n", off)
+        line = src[off : le if le >= 0 else len(src)]
+        i = 0
+        while i < len(line) and pattern.match(line, i):
             i += 1
-        return i
+        return off + i
 
     def indent_unit(self) -> str:
         ix = self.ix
@@ -596,7 +598,7 @@ def _before_header(parse, off: int) -> bool:
             toks = list(item.child_tokens({K.ER_DIAGRAM}))
             if not toks:
                 return False
-            return off <= base + toks[-1][2] or "\n" not in parse.source[base + toks[-1][2] : off]
+            return off <= base + toks[-1][2] or "\n" not in parse.src[base + toks[-1][2] : off]
         if isinstance(item, Node):
             return False
     return True

@@ -195,10 +195,10 @@ def _comment_hover(unit, pos: int) -> Optional[Hover]:
     pre = unit.parse.pre
     if pre is None:
         return None
-    src = unit.parse.source
     for r in pre.removed:
         if r.kind != "comment" or not (r.start <= pos <= r.end):
             continue
+        src = unit.parse.source
         body = src.find("%%", r.start, r.end)
         if body < 0:
             continue
@@ -231,7 +231,7 @@ def _explain(unit, role: Role, tok) -> str:
     if w == "subgraph":
         return _subgraph_markdown(d, role.name)
     if w == "card":
-        return _card_markdown(role, tok, unit.parse.source[role.start : role.end])
+        return _card_markdown(role, tok, unit.parse.src[role.start : role.end])
     if w == "line":
         text = _IDENTIFYING if tok[0] == "IDENTIFYING" else _NON_IDENTIFYING
         rel = role.relationship

@@ -143,7 +143,7 @@ class UnitIndex:
     def _value(self, tok, base: int) -> str:
         pre = self.unit.parse.pre
         s, e = base + tok[1], base + tok[2]
-        v = pre.clean(s, e) if pre is not None else self.unit.source[s:e]
+        v = pre.clean(s, e) if pre is not None else self.unit.parse.src[s:e]
         if tok[0] in (K.ENTITY_NAME, K.WORD):
             v = v.replace('"', "")
         return v
@@ -311,7 +311,7 @@ class UnitIndex:
                     names.add(name)
 
     def _label(self, tok, base: int, occs: list) -> None:
-        src = self.unit.source
+        src = self.unit.parse.src
         s, e = base + tok[1], base + tok[2]
         quoted = tok[0] in (K.ENTITY_NAME, K.WORD)
         a, b = s, e

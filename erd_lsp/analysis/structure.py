@@ -223,14 +223,14 @@ def _unit_index(unit) -> _Index:
 
 def _clean_name(parse: Parse, s: int, e: int) -> str:
     pre = parse.pre
-    v = pre.clean(s, e) if pre is not None else parse.source[s:e]
+    v = pre.clean(s, e) if pre is not None else parse.src[s:e]
     return v.replace('"', "")
 
 
 def _token_role(unit, tok, idx: _Index) -> Optional[Role]:
     kind, s, e, anc = tok
     parse = unit.parse
-    src = parse.source
+    src = parse.src
     kinds = [a[0].kind for a in anc]
     inner = kinds[-1] if kinds else None
     if K.ERROR in kinds:
@@ -848,7 +848,7 @@ def _finish_tokens(unit, raw: list, removed=None) -> list:
     """``raw`` (diagram offsets) as host tokens, one per line, with the removed text
     (``removed``: those pieces of ``pre.removed``, default all) as tokens of its own."""
     parse = unit.parse
-    src = parse.source
+    src = parse.src
     pre = parse.pre
     gaps = []  # removed text: a token the lexer read across it must not cover it
     if pre is not None:
@@ -871,7 +871,7 @@ def _finish_tokens(unit, raw: list, removed=None) -> list:
     pieces.extend(gaps)
     out = []
     li = unit.document.line_index
-    text = unit.document.text
+    text = unit.document.rope
     identity = unit.block.map.is_identity
     find = src.find
     for s, e, t, m in pieces:
@@ -952,7 +952,8 @@ def _encode(doc, tokens, encoding: str, prev_line: int = 0, prev_char: int = 0) 
     """The relative encoding of ``tokens`` after a token at ``(prev_line, prev_char)``, and
     the host starts of the tokens encoded (those of a known type and a positive length)."""
     li = doc.line_index
-    text = doc.text
+    text = doc.rope
+    plain = li.is_ascii or encoding == "utf-32"  # every length in units is the length
     types = _TYPE_INDEX
     data: list[int] = []
     starts: list[int] = []
@@ -961,7 +962,7 @@ def _encode(doc, tokens, encoding: str, prev_line: int = 0, prev_char: int = 0) 
         if ti is None or length <= 0:
             continue
         line, char = li.position(start, encoding)
-        n = units(text[start : start + length], encoding)
+        n = length if plain else units(text[start : start + length], encoding)
         dl = line - prev_line
         dc = char - prev_char if dl == 0 else char
         data += [dl, dc, n, ti, _bits(modifiers)]
@@ -1217,8 +1218,8 @@ def _carry(st: TokenState, doc, unit) -> Optional[list]:
     if (ne - r) + (oe - r) > _MAX_REGION:
         return None
     items, starts = new.items, new.starts
-    src = new.source
-    delta = len(src) - len(old.source)
+    src = new.src
+    delta = len(src) - len(old.src)
     A = starts[r] if r < len(items) else len(src)
     B = starts[ne] if ne < len(items) else len(src)
     window = list(zip(items.iter_from(r, ne), starts.iter_from(r, ne)))
