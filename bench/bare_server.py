@@ -126,5 +126,15 @@ def semantic_tokens_range(ls: LanguageServer, params: types.SemanticTokensRangeP
     return types.SemanticTokens(data=[])
 
 
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbol(ls: LanguageServer, params: types.DocumentSymbolParams):
+    return []
+
+
+@server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+def folding_range(ls: LanguageServer, params: types.FoldingRangeParams):
+    return []
+
+
 if __name__ == "__main__":
     server.start_io()

@@ -16,9 +16,10 @@ the target and whether it is met):
      its undo; anchor: the same round trip against bench/bare_server.py (pygls, publishes
      an empty list: the protocol floor), interleaved sample by sample
   c  completion at a relationship endpoint with 5,000 entities (empty prefix and a
-     2-letter prefix); definition, references, hover, rename on large; definition, hover
-     and semantic tokens (full, and full/delta on the previous answer) right after a
-     keystroke; anchor: the bare server answering an empty result to the same request
+     2-letter prefix); definition, references, hover, rename on large; definition, hover,
+     references, highlights, document symbols, folding ranges and semantic tokens (full,
+     and full/delta on the previous answer) right after a keystroke; anchor: the bare
+     server answering an empty result to the same request
   d  ``erd-lsp --check`` on a 1,000-file Markdown tree and on one small file, wall time
      with process start; anchor: ``python -c pass``; mmdc / Mermaid-in-Node figures from
      the anchors document as fixed references (not measured here)
@@ -895,6 +896,22 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
                 return [("textDocument/semanticTokens/full", secs, res)]
 
             return step
+
+        # the outline and the folding ranges, which editors ask for after edits (VS Code
+        # for its outline and breadcrumbs): whole-document answers
+        def sum_count(res) -> str:
+            return f"{len(res or []):,} top-level entries"
+
+        for method, key, label in (
+            ("textDocument/documentSymbol", "symbols", "document symbols"),
+            ("textDocument/foldingRange", "folding", "folding ranges"),
+        ):
+            log(f"c: {label} after a keystroke")
+            params = {"textDocument": td}
+            run_requests(
+                f"c.{key}.after", f"c. {label} of large right after a keystroke", method, params,
+                summarize=sum_count, step=after_keystroke(method, params),
+            )
 
         for delta, key, label in ((False, "full", "full"), (True, "delta", "full/delta on the previous answer")):
             log(f"c: semantic tokens ({key}) after a keystroke")

@@ -24,7 +24,7 @@ from erd_lsp.syntax.parser import conflict_regions
 from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Node, Parse
 from erd_lsp.model import partial, statement_identity
-from erd_lsp.text import TextRange, units
+from erd_lsp.text import TextRange, paused_gc, units
 
 __all__ = [
     "Symbol",
@@ -337,7 +337,8 @@ def document_symbols(doc) -> list[Symbol]:
     try:
         out: list[Symbol] = []
         for unit in doc.units:
-            syms = _unit_symbols(unit)
+            with paused_gc():  # a symbol and two ranges per attribute: no cycles
+                syms = _unit_symbols(unit)
             if doc.kind == "markdown":
                 out.append(_diagram_symbol(unit, syms))
             else:
@@ -377,11 +378,17 @@ def _entity_symbol(unit, e, children: bool = True) -> Symbol:
         rng = sel = unit.to_host(e.first_mention)
     detail = e.alias if e.alias else ("implicit" if e.implicit else "")
     kids: tuple = ()
-    if children:
-        kids = tuple(
-            Symbol(a.name, _attr_detail(a), "attribute", unit.to_host(a.range), unit.to_host(a.name_range))
-            for a in e.attributes
-        )
+    if children and e.attributes:
+        # (tens of thousands of them in a large diagram: the ranges are made here directly)
+        host = None if unit.block.map.is_identity else unit.to_host
+        out = []
+        for a in e.attributes:
+            b = a.base + a.at
+            r, n = TextRange(b, b + a.length), TextRange(b + a.name_at, b + a.name_end)
+            if host is not None:
+                r, n = host(r), host(n)
+            out.append(Symbol(a.name, a.type + " " + ", ".join(a.keys) if a.keys else a.type, "attribute", r, n))
+        kids = tuple(out)
     return Symbol(e.name, detail, "entity", rng, sel, kids)
 
 
