@@ -17,7 +17,7 @@ the target and whether it is met):
      an empty list: the protocol floor), interleaved sample by sample
   c  completion at a relationship endpoint with 5,000 entities (empty prefix and a
      2-letter prefix); definition, references, hover, rename on large; definition, hover,
-     references, highlights, document symbols, folding ranges and semantic tokens (full,
+     references, highlights, rename, document symbols, folding ranges and semantic tokens (full,
      and full/delta on the previous answer) right after a keystroke; anchor: the bare
      server answering an empty result to the same request
   d  ``erd-lsp --check`` on a 1,000-file Markdown tree and on one small file, wall time
@@ -300,8 +300,9 @@ class Cfg:
     def make(cls, quick: bool, tmp: Path) -> "Cfg":
         c = cls(quick=quick, tmp=tmp)
         if quick:
+            # (both sides get the same warm-up runs on the same text)
             c.a_runs = {"small": 5, "medium": 2, "large": 1}
-            c.a_warmup = {"small": 1, "medium": 0, "large": 0}
+            c.a_warmup = {"small": 2, "medium": 1, "large": 0}
             c.m_runs = {"small": 5, "medium": 2, "large": 1}
             c.m_warmup = {"small": 2, "medium": 1, "large": 0}
             c.key_reps, c.pair_reps, c.paste_reps = 20, 5, 3
@@ -310,7 +311,7 @@ class Cfg:
             c.tree_runs, c.small_check_runs, c.start_runs = 1, 5, 4
         else:
             c.a_runs = {"small": 20, "medium": 7, "large": 3}
-            c.a_warmup = {"small": 2, "medium": 1, "large": 0}
+            c.a_warmup = {"small": 3, "medium": 1, "large": 1}
             c.m_runs = {"small": 20, "medium": 7, "large": 3}
             c.m_warmup = {"small": 3, "medium": 1, "large": 1}
         return c
@@ -863,6 +864,7 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
             ("textDocument/hover", "hover", sum_hover, {}),
             ("textDocument/references", "references", sum_locations, {"context": {"includeDeclaration": True}}),
             ("textDocument/documentHighlight", "highlight", sum_locations, {}),
+            ("textDocument/rename", "rename", sum_rename, {"newName": f"{ent}_RENAMED"}),
         ):
             log(f"c: {key} after a keystroke")
             params = {**pos_params, **extra}

@@ -451,3 +451,35 @@ def test_the_local_verification_agrees_with_modelling_the_whole_diagram(monkeypa
             for new in names:
                 rename(doc, at, new)
     assert verdicts.count(False) > 200 and verdicts.count(True) > 5, (verdicts.count(False), verdicts.count(True))
+
+
+def test_rename_right_after_an_edit_equals_renaming_a_fresh_document():
+    """Right after an edit the rename reads the names summary and the statements it needs
+    (not the whole occurrence index): on every name of a corpus, renamed to names that
+    keep, collide or break, its answer is a fresh document's."""
+    from erd_lsp.analysis import navigation
+    from erd_lsp.syntax import kinds as K
+    from erd_lsp.text import TextEdit
+
+    names = ["Renamed", '"Order Line"', "end", "1", "one", "a.b", "B2", "PK", "id2", "C", "Cust", "LINE", "name"]
+    local_answers = 0
+    for text in _rename_corpus():
+        doc = Document(text, "mermaid", "t.mmd")
+        if not doc.units:
+            continue
+        doc.diagnostics()
+        p = doc.units[0].parse
+        spots = [s + 1 for k, s, e in p.tokens() if k in (K.UNICODE_TEXT, K.ENTITY_NAME, K.ATTRIBUTE_WORD)][:30]
+        fresh = Document(text, "mermaid", "t.mmd")
+        end = len(text)
+        for at in spots:
+            for new in names:
+                # a keystroke and its undo: the same text, a new version without its model
+                # or index (each time: a rename the summary cannot answer builds the index)
+                d = doc.edited(TextEdit(TextRange(end, end), " ")).edited(TextEdit(TextRange(end, end + 1), ""))
+                d.diagnostics()
+                got = rename(d, at, new)
+                assert got == rename(fresh, at, new), (text, at, new)
+                assert prepare_rename(d, at) == prepare_rename(fresh, at)
+                local_answers += d.units[0] not in navigation._INDEXES
+    assert local_answers > 1000, local_answers

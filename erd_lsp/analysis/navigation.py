@@ -389,6 +389,21 @@ class UnitIndex:
     def label_mentions(self) -> list[Occurrence]:
         return [o for o in self.occurrences if o.role == "label" and o.space == ENTITY]
 
+    # -- what a rename asks --------------------------------------------------------------------
+    def names_something(self, name: str) -> bool:
+        """Whether ``name`` names an entity or subgraph of the diagram (or is used as one)."""
+        return name in self.entity_names or name in self.subgraph_ids or name in self.by_entity
+
+    def alias_owner(self, alias: str) -> Optional[str]:
+        """The entity whose alias ``alias`` is, or None."""
+        return self.aliases.get(alias)
+
+    def attributes_of(self, entity: str) -> set:
+        return self.attribute_names.get(entity, set())
+
+    def attribute_occurrences(self, entity: str, name: str) -> list[Occurrence]:
+        return list(self.by_attribute.get((entity, name), ()))
+
 
 _INDEXES: "weakref.WeakKeyDictionary[DiagramUnit, UnitIndex]" = weakref.WeakKeyDictionary()
 
@@ -509,6 +524,34 @@ class LocalIndex:
     def attribute_occurrences(self, entity: str, name: str) -> list[Occurrence]:
         self._exact_uses()
         return [o for o in self._statements(entity) if o.space == ATTRIBUTE and o.name == name and o.entity == entity]
+
+    # -- what a rename asks (see UnitIndex) ------------------------------------------------------
+    def names_something(self, name: str) -> bool:
+        self._exact_uses()  # else `class`/`style` ids and label mentions use names too
+        s = self.summary
+        return name in s.decl or name in s.rels or name in s.broken
+
+    def alias_owner(self, alias: str) -> Optional[str]:
+        """None when no entity has this alias (only statements the fast path did not
+        take can give one; an entity keeps its first); which entity has it is the full
+        index's answer (the model's entity order decides between two)."""
+        aliases = self.__dict__.get("_aliases")
+        if aliases is None:
+            first: dict = {}
+            parse = self.unit.parse
+            for i, item in enumerate(parse.items):
+                if item.__class__ is tuple or item.__class__ is FastNode or item.kind != K.ENTITY_STMT:
+                    continue
+                for o in self._of(i)[0]:
+                    if o.role == "alias" and o.written:
+                        first.setdefault(o.name, o.written)
+            aliases = self._aliases = set(first.values())
+        if alias in aliases:
+            raise _Unanswered
+        return None
+
+    def attributes_of(self, entity: str) -> set:
+        return {o.name for o in self._statements(entity) if o.space == ATTRIBUTE and o.entity == entity}
 
 
 def index_of(unit: DiagramUnit) -> UnitIndex:

@@ -48,6 +48,8 @@ from erd_lsp.analysis.navigation import (
     TYPE,
     Occurrence,
     UnitIndex,
+    _local_index,
+    _Unanswered,
     is_label_word,
     locate,
     index_of,
@@ -79,7 +81,10 @@ def prepare_rename(doc: Document, offset: int) -> Union[TextRange, None, str]:
     cardinality, label text, a comment, a class name, ...), or None when there is nothing
     there (whitespace, punctuation, outside every diagram)."""
     try:
-        r = _target(doc, offset)
+        try:
+            r = _target(doc, offset, True)
+        except _Unanswered:
+            r = _target(doc, offset, False)
         if isinstance(r, str) or r is None:
             return r
         unit, _idx, o = r
@@ -88,12 +93,15 @@ def prepare_rename(doc: Document, offset: int) -> Union[TextRange, None, str]:
         return None
 
 
-def _target(doc: Document, offset: int):
+def _target(doc: Document, offset: int, local: bool = False):
+    """``(unit, index, occurrence)`` under the cursor, or a message, or None. ``local``:
+    right after an edit, the index read from the names summary when the diagram has one
+    (it raises ``_Unanswered`` for what only the full index answers exactly)."""
     loc = locate(doc, offset)
     if loc is None:
         return None
     unit, d = loc
-    idx = index_of(unit)
+    idx = _local_index(unit) if local else index_of(unit)
     o = idx.at(d)
     if o is not None:
         if o.role == "alias":
@@ -253,19 +261,26 @@ def rename(doc: Document, offset: int, new_name: str) -> Union[RenameResult, str
     """Rename the symbol under the cursor in its diagram (see the module docstring).
     Returns the edits (host offsets) or a message saying why not."""
     try:
-        t = _target(doc, offset)
-        if t is None:
-            return "there is no name to rename here"
-        if isinstance(t, str):
-            return t
-        if not isinstance(new_name, str):
-            return "the new name must be text"
-        unit, idx, o = t
-        if o.space == ATTRIBUTE:
-            return _rename_attribute(unit, idx, o.entity or "", o.name, new_name)
-        return _rename_entity(unit, idx, o, new_name)
+        try:
+            return _rename(doc, offset, new_name, True)
+        except _Unanswered:
+            return _rename(doc, offset, new_name, False)
     except Exception as e:  # pragma: no cover - a bug must not take the server down
         return f"rename failed: {e!r}"
+
+
+def _rename(doc: Document, offset: int, new_name: str, local: bool) -> Union[RenameResult, str]:
+    t = _target(doc, offset, local)
+    if t is None:
+        return "there is no name to rename here"
+    if isinstance(t, str):
+        return t
+    if not isinstance(new_name, str):
+        return "the new name must be text"
+    unit, idx, o = t
+    if o.space == ATTRIBUTE:
+        return _rename_attribute(unit, idx, o.entity or "", o.name, new_name)
+    return _rename_entity(unit, idx, o, new_name)
 
 
 def _line(unit: DiagramUnit, offset: int) -> int:
@@ -281,10 +296,11 @@ def _rename_entity(unit: DiagramUnit, idx: UnitIndex, o: Occurrence, new_name: s
         return err
     if new == old:
         return RenameResult(())
-    if new in idx.entity_names or new in idx.subgraph_ids or new in idx.by_entity:
+    if idx.names_something(new):
         return f"`{new}` already names an entity or subgraph in this diagram"
-    if new in idx.aliases:
-        return f"`{new}` is already the alias of `{idx.aliases[new]}` in this diagram"
+    owner = idx.alias_owner(new)
+    if owner is not None:
+        return f"`{new}` is already the alias of `{owner}` in this diagram"
     spelled = spell_entity_name(new)
     edits: list[tuple[TextRange, str]] = []
     labels: dict[TextRange, list] = {}
@@ -328,11 +344,11 @@ def _rename_attribute(unit: DiagramUnit, idx: UnitIndex, entity: str, old: str, 
         return err
     if new == old:
         return RenameResult(())
-    if new in idx.attribute_names.get(entity, ()):
+    if new in idx.attributes_of(entity):
         return f"`{entity}` already has an attribute `{new}`"
     edits: list[tuple[TextRange, str]] = []
     labels: dict[TextRange, list] = {}
-    for x in idx.by_attribute.get((entity, old), ()):
+    for x in idx.attribute_occurrences(entity, old):
         if x.role == "label":
             if not is_label_word(new):
                 return (
@@ -433,7 +449,7 @@ def _verify(unit: DiagramUnit, idx: UnitIndex, edits, ent_map: dict, attr_map: d
     local = _verify_local(unit, edits, ent_map, attr_map)
     if local is not None:
         return local or None
-    return _verify_whole(unit, idx, edits, ent_map, attr_map)
+    return _verify_whole(unit, index_of(unit), edits, ent_map, attr_map)
 
 
 # statements a rename may touch whose meaning a model of just the touched statements shows

@@ -18,6 +18,10 @@ block, and the relationships naming the finding's ``subject`` (the rule also has
 names do). A finding's message may name the line of a position only if the finding
 carries that position (range, related information or a fix); ``MESSAGE_LINES = False``
 says a rule's messages name none, so an edit that adds lines only moves its findings.
+
+A rule that runs after every edit reads the text as ``ctx.parse.src`` (slices, ``find``,
+``rfind``, ``startswith``): after an edit of a large diagram it is a rope, and
+``ctx.parse.source`` would make a flat copy of the whole text on every keystroke.
 """
 
 from __future__ import annotations
