@@ -137,16 +137,19 @@ class Rope:
             k += 1
         return "".join(parts)
 
+    def _bounds(self, start: int, end: Optional[int]) -> tuple[int, int]:
+        """``start`` and ``end`` as ``str.find`` reads them (negative from the end, clamped)."""
+        n = self._ends[-1]
+        end = n if end is None else (end + n if end < 0 else min(end, n))
+        return max(0, start + n if start < 0 else start), end
+
     def find(self, sub: str, start: int = 0, end: Optional[int] = None) -> int:
         f = self._flat
         if f is not None:
             return f.find(sub, start, len(f) if end is None else end)
-        n = self._ends[-1]
-        end = n if end is None else (end + n if end < 0 else min(end, n))
-        start = max(0, start + n if start < 0 else start)
+        start, end = self._bounds(start, end)
         if len(sub) != 1:
-            i = self[start:end].find(sub)
-            return i if i < 0 else i + start
+            return _moved(self[start:end].find(sub), start)
         ends, strs, los = self._ends, self._strs, self._los
         k = bisect_right(ends, start)
         while start < end and k < len(ends):
@@ -163,12 +166,9 @@ class Rope:
         f = self._flat
         if f is not None:
             return f.rfind(sub, start, len(f) if end is None else end)
-        n = self._ends[-1]
-        end = n if end is None else (end + n if end < 0 else min(end, n))
-        start = max(0, start + n if start < 0 else start)
+        start, end = self._bounds(start, end)
         if len(sub) != 1:
-            i = self[start:end].rfind(sub)
-            return i if i < 0 else i + start
+            return _moved(self[start:end].rfind(sub), start)
         ends, strs, los = self._ends, self._strs, self._los
         k = bisect_right(ends, end - 1) if end > 0 else -1
         while k >= 0 and end > start:
@@ -230,6 +230,10 @@ class Rope:
         elif len(nends) > self.MAX_PIECES or nends[-1] < self.FLAT_BELOW:
             out.flat()
         return out
+
+
+def _moved(i: int, by: int) -> int:
+    return i if i < 0 else i + by
 
 
 def flat(text) -> str:

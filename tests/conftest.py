@@ -29,20 +29,19 @@ def mermaid_oracle() -> Iterator[_mermaid_oracle.MermaidOracle]:
         oracle.close()
 
 
-@pytest.fixture(params=["flat", "ropes", "tiny-ropes"])
+@pytest.fixture(params=["flat", "ropes"])
 def edited_texts(request, monkeypatch) -> str:
-    """Run a test three ways: with edited texts as the flat strings a small document's
+    """Run a test two ways: with edited texts as the flat strings a small document's
     edits make, and as the ropes a large document's make (``text.Rope``), which the
-    lexer and the parser's fast path read in windows: windows of some hundred
-    characters, and windows of a few (so that a window ends inside nearly every token,
-    line and statement, and every growing and restarting case is met)."""
-    if request.param != "flat":
+    lexer and the parser's fast path read in windows, here windows of a few characters
+    (so that a window ends inside nearly every token, line and statement, and every
+    growing and restarting case is met)."""
+    if request.param == "ropes":
         from erd_lsp import text
         from erd_lsp.syntax import fastpath, lexer
 
         monkeypatch.setattr(text.Rope, "FLAT_BELOW", 0)
-        tiny = request.param == "tiny-ropes"
-        monkeypatch.setattr(lexer, "WINDOW", 4 if tiny else 128)
-        monkeypatch.setattr(fastpath, "_WINDOW", 40 if tiny else 512)
-        monkeypatch.setattr(fastpath, "_MARGIN", 10 if tiny else 128)
+        monkeypatch.setattr(lexer, "WINDOW", 4)
+        monkeypatch.setattr(fastpath, "_WINDOW", 40)
+        monkeypatch.setattr(fastpath, "_MARGIN", 10)
     return request.param
