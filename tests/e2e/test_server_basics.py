@@ -219,3 +219,67 @@ async def test_semantic_tokens_delta_and_range(client: LanguageClient):
     rng = types.Range(start=types.Position(line=row, character=0), end=types.Position(line=row + 1, character=0))
     part = await client.text_document_semantic_tokens_range_async(types.SemanticTokensRangeParams(text_document=td, range=rng))
     assert part.data[0] == row and len(part.data) == 5 * 2  # the type and the attribute name
+
+
+def _large_text() -> str:
+    """A diagram over the size from which edits keep ropes (64 KB), with a non-BMP
+    character before the places the test types at."""
+    parts = ["erDiagram", '    "PLANET_\U0001F30D" {', "        int id PK", "    }"]
+    for i in range(700):
+        parts += [f"    ENTITY_{i} {{", "        int id PK", f"        string name_{i}", "        date created_at", "    }"]
+        if i:
+            parts.append(f"    ENTITY_{i - 1} ||--o{{ ENTITY_{i} : has")
+    return "\n".join(parts) + "\n"
+
+
+async def test_typing_in_a_large_document_answers_as_a_fresh_open(client: LanguageClient):
+    """Keystrokes in a document whose edits are kept as ropes: the diagnostics (with
+    their positions in the client's units), the outline, hover and completion after them
+    are those of the final text opened afresh."""
+    text = _large_text()
+    assert len(text) > 70_000
+    uri, fresh_uri = "file:///tmp/erd-e2e/large-typed.mmd", "file:///tmp/erd-e2e/large-fresh.mmd"
+    open_doc(client, uri, text)
+    await diagnostics(client, uri)
+    lines = text.split("\n")
+    at = next(i for i, l in enumerate(lines) if l == "    ENTITY_350 ||--o{ ENTITY_351 : has")
+    typed = "\n    \U0001F30D_X ||--o{ ENTITY_35 : typo"
+    col = len(lines[at])  # in code points (and every unit: the line is ASCII)
+    version = 1
+    for ch in typed:
+        version += 1
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=types.Position(line=at, character=col), end=types.Position(line=at, character=col)),
+                        text=ch,
+                    )
+                ],
+            )
+        )
+        if ch == "\n":
+            at, col = at + 1, 0
+        else:
+            col += {"utf-16": 2, "utf-8": 4, "utf-32": 1}[CLIENTS[client.spec]] if ord(ch) > 0xFFFF else 1
+        if client.capabilities.text_document.diagnostic is None:
+            await diagnostics(client, uri)  # each version's, as an editor receives them
+    final = "\n".join(lines[: at]) + "\n" + "    \U0001F30D_X ||--o{ ENTITY_35 : typo" + "\n" + "\n".join(lines[at:])
+    pulls = client.capabilities.text_document.diagnostic is not None
+    got = await diagnostics(client, uri) if pulls else list(client.diagnostics[uri])  # pushed after the last change
+    open_doc(client, fresh_uri, final)
+    want = await diagnostics(client, fresh_uri)
+    assert [(d.code, d.range, d.message) for d in got] == [(d.code, d.range, d.message) for d in want]
+    typo = next(d for d in got if d.code == "W101" and "\U0001F30D_X" in d.message)
+    width = {"utf-16": 2, "utf-8": 4, "utf-32": 1}[CLIENTS[client.spec]] + 2
+    assert (typo.range.start.line, typo.range.start.character, typo.range.end.character) == (at, 4, 4 + width)
+    ident = lambda u: types.TextDocumentIdentifier(uri=u)  # noqa: E731
+    syms = [await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=ident(u))) for u in (uri, fresh_uri)]
+    assert syms[0] == syms[1] and len(syms[0]) > 1400
+    pos = types.Position(line=at, character=1 + {"utf-16": 2, "utf-8": 4, "utf-32": 1}[CLIENTS[client.spec]] + 3)
+    hovers = [await client.text_document_hover_async(types.HoverParams(text_document=ident(u), position=pos)) for u in (uri, fresh_uri)]
+    assert hovers[0] == hovers[1] and hovers[0] is not None
+    end = types.Position(line=at, character=pos.character + len("X ||--o{ ENTITY_35") - 1)
+    comps = [await client.text_document_completion_async(types.CompletionParams(text_document=ident(u), position=end)) for u in (uri, fresh_uri)]
+    assert [i.label for i in comps[0].items] == [i.label for i in comps[1].items] and comps[0].items
