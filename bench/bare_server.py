@@ -131,6 +131,11 @@ def document_symbol(ls: LanguageServer, params: types.DocumentSymbolParams):
     return []
 
 
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: LanguageServer, params: types.DocumentFormattingParams):
+    return []
+
+
 @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
 def folding_range(ls: LanguageServer, params: types.FoldingRangeParams):
     return []

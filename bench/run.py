@@ -16,7 +16,7 @@ the target and whether it is met):
      its undo; anchor: the same round trip against bench/bare_server.py (pygls, publishes
      an empty list: the protocol floor), interleaved sample by sample
   c  completion at a relationship endpoint with 5,000 entities (empty prefix and a
-     2-letter prefix); definition, references, hover, rename on large; definition, hover,
+     2-letter prefix); definition, references, hover, rename, formatting on large; definition, hover,
      references, highlights, rename, document symbols, folding ranges and semantic tokens (full,
      and full/delta on the previous answer) right after a keystroke; anchor: the bare
      server answering an empty result to the same request
@@ -844,6 +844,12 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
     ):
         log(f"c: {key}")
         run_requests(f"c.{key}", f"c. {key} of `{ent}` on large (line {L + 1})", method, {**pos_params, **extra}, summarize=summarize)
+    log("c: formatting")
+    run_requests(
+        "c.formatting", "c. formatting of large (the whole document)", "textDocument/formatting",
+        {"textDocument": td, "options": {"tabSize": 4, "insertSpaces": True}},
+        summarize=lambda res: f"{len(res or [])} edit(s)",
+    )
     # the same right after a keystroke elsewhere (a character typed into an attribute
     # and taken back): the first request of a new version pays for what it needs built
     A = attrs[0] if (attrs := [i for i in pick_lines(lines, is_attr) if i != L]) else None

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from erd_lsp.syntax import kinds as K
+from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.tree import Node
 from erd_lsp.text import TextEdit, TextRange
 
@@ -127,11 +128,18 @@ def format_parse(parse, diagram=None) -> FormatResult:
 
 
 def _model_key(parse, diagram=None):
-    from erd_lsp.analysis.export import diagram_extras, diagram_model
+    """What Mermaid records of a diagram (the export's entities, relationships and
+    extras), as tuples to compare."""
+    from erd_lsp.analysis.export import diagram_extras
     from erd_lsp.model import build
 
     d = diagram if diagram is not None else build(parse)
-    return diagram_model(d), diagram_extras(d), d.title
+    entities = [
+        (e.name, e.alias, e.implicit, [(a.type, a.name, tuple(a.keys), a.comment) for a in e.attributes])
+        for e in d.entities.values()
+    ]
+    rels = [(r.left, r.right, r.left_cardinality, r.right_cardinality, r.identifying, r.label) for r in d.relationships]
+    return entities, rels, diagram_extras(d), d.title
 
 
 def _verify(parse, text: str, diagram=None) -> Optional[str]:
@@ -150,6 +158,10 @@ def _verify(parse, text: str, diagram=None) -> Optional[str]:
 
 
 def _width(s: str) -> int:
+    """Columns ``s`` takes in a monospace editor (wide East Asian characters two,
+    combining marks none)."""
+    if s.isascii():
+        return len(s)
     w = 0
     for ch in s:
         if unicodedata.combining(ch):
@@ -194,6 +206,10 @@ class _Formatter:
 
     # -- elements ------------------------------------------------------------------------
     def statement_span(self, node: Node, base: int) -> tuple[int, int]:
+        if node.__class__ is FastNode:
+            # its text runs from its first significant token to its last (the name or
+            # the left entity; the `}`, the name or the label)
+            return base, base + len(node.text)
         toks = self.sig(node, base)
         if not toks:
             raise _Refuse("an empty statement")
@@ -329,6 +345,8 @@ class _Formatter:
         return [indent + body[0], *body[1:]]
 
     def _block_only_extras(self, el: _El) -> bool:
+        if el.node.__class__ is FastNode:
+            return False  # (the fast path takes no statement with removed text inside)
         block = el.node.node(K.ATTR_BLOCK)
         if block is None:
             return False
@@ -468,6 +486,8 @@ class _Formatter:
 
     def r_rel_stmt(self, el: _El) -> Optional[list[str]]:
         node, base = el.node, el.base
+        if node.__class__ is FastNode:
+            return [_fast_relationship(node)]
         refs = list(node.nodes(K.ENTITY_REF))
         spec = node.node(K.REL_SPEC)
         label = node.node(K.LABEL)
@@ -487,6 +507,12 @@ class _Formatter:
 
     def r_entity_stmt(self, el: _El) -> Optional[list[str]]:
         node, base = el.node, el.base
+        if node.__class__ is FastNode:
+            (_, name_end), block, attrs = node.fast
+            head = node.text[:name_end]
+            if block is None:
+                return [head]
+            return [head + " {", *self._lines(el, _fast_cells(node, base)), INDENT * self.depth + "}"]
         ref = node.node(K.ENTITY_REF)
         if ref is None:
             return None
@@ -533,6 +559,11 @@ class _Formatter:
             if start > 0 and self.src[start - 1] == "`":
                 start -= 1
             items.append((start, base + a.end, (t, n, keys, comment), ""))
+        return self._lines(el, items)
+
+    def _lines(self, el: _El, items: list) -> list[str]:
+        """The lines of a block's attributes (``(start, end, cells, "")``) and of the
+        comments inside it, aligned in columns."""
         for x in el.extras:
             items.append((x.start, x.end, None, x.text))
         items.sort(key=lambda i: i[0])
@@ -561,6 +592,33 @@ class _Formatter:
             prev_end = end
         return lines
 
+
+
+def _fast_relationship(node: FastNode) -> str:
+    """A relationship the parser's fast path took, in the canonical layout, from the
+    spans it recorded (what ``r_rel_stmt`` makes of its tokens: bare names, the
+    cardinalities and line joined as written, with one space where there was any, and a
+    one-token label)."""
+    text = node.text
+    r = node.fast[0]
+    spec = text[r[6] : r[7]] + (" " if r[10] > r[7] else "") + text[r[10] : r[11]]
+    spec += (" " if r[8] > r[11] else "") + text[r[8] : r[9]]
+    return f"{text[r[2] : r[3]]} {spec} {text[r[4] : r[5]]} : {text[r[12] : r[13]]}"
+
+
+def _fast_cells(node: FastNode, base: int) -> list:
+    """``(start, end, (type, name, keys, comment), "")`` of each attribute of a fast block
+    (single words, no backticks, keys as written, the comment with its quotes)."""
+    text = node.text
+    out = []
+    for a in node.fast[2]:
+        at = a.at
+        keys = ", ".join(text[at + ks : at + ke] for ks, ke in a.key_spans)
+        cs = a.comment_span
+        comment = text[at + cs[0] : at + cs[1]] if cs is not None else ""
+        cells = (text[at + a.type_at : at + a.type_end], text[at + a.name_at : at + a.name_end], keys, comment)
+        out.append((base + at, base + at + a.length, cells, ""))
+    return out
 
 
 # ---------------------------------------------------------------------------
