@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlparse
@@ -550,32 +549,9 @@ def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
     doc = ls.document(params.text_document.uri)
     if doc is None:
         return None
-    position = _positions(doc.line_index, ls.encoding)
+    position = doc.line_index.positions(ls.encoding)
     with paused_gc():  # hundreds of thousands of small acyclic objects
         return PreparedList(_document_symbol(position, s) for s in structure.document_symbols(doc))
-
-
-def _positions(li, encoding: str):
-    """``offset -> (line, character)`` for offsets that come nearly in order (an outline's):
-    in a text whose units are code points, the last line found answers the offsets on it."""
-    if not (li.is_ascii or encoding == "utf-32"):
-        return partial(li.position, encoding=encoding)
-    n = len(li.text)
-    count = li.line_count
-    last = [0, -1, 0]  # [line start, next line's start, line]
-
-    def position(offset: int) -> tuple:
-        if last[0] <= offset < last[1]:
-            return last[2], offset - last[0]
-        line, ch = li.position(offset, encoding)
-        if not 0 <= offset <= n:
-            return line, ch  # clamped
-        last[0] = offset - ch
-        last[1] = li.line_start(line + 1) if line + 1 < count else n + 1
-        last[2] = line
-        return line, ch
-
-    return position
 
 
 @server.feature(types.WORKSPACE_SYMBOL)

@@ -400,6 +400,29 @@ class LineIndex:
         start = offset - col
         return line, units(self.text[start : start + col], encoding)
 
+    def positions(self, encoding: str = "utf-16"):
+        """:meth:`position` as a function for offsets that come nearly in order (tokens,
+        an outline): in a text whose units are code points it remembers the line it
+        found last and answers the offsets on that line without looking again."""
+        if not (self._ascii or encoding == "utf-32"):
+            return lambda offset: self.position(offset, encoding)
+        n = len(self.text)
+        count = self.line_count
+        last = [0, -1, 0]  # [line start, next line's start, line]
+
+        def position(offset: int) -> tuple:
+            if last[0] <= offset < last[1]:
+                return last[2], offset - last[0]
+            line, ch = self.position(offset, encoding)
+            if not 0 <= offset <= n:
+                return line, ch  # clamped
+            last[0] = offset - ch
+            last[1] = self.line_start(line + 1) if line + 1 < count else n + 1
+            last[2] = line
+            return line, ch
+
+        return position
+
     def offset(self, line: int, character: int, encoding: str = "utf-16") -> int:
         """The offset of a 0-based (line, character) position; out-of-range positions clamp
         to the end of the line (as LSP asks) or of the text."""

@@ -111,13 +111,12 @@ def test_a_rope_shorter_than_the_threshold_is_flat_after_every_edit():
 
 @pytest.mark.parametrize("text", ["a\nbb\n\nccc\n", "é😀\nx\r\ny😀z\n", "x" * 50 + "\n" + "y" * 3])
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-32"])
-def test_the_servers_remembering_position_function_equals_the_line_index(text, encoding):
-    """The server converts an outline's offsets (nearly in order) remembering the last
-    line: the same answers as the line index, in any order, at line ends and past the end."""
-    from erd_lsp.server import _positions
-
+def test_the_remembering_position_function_equals_position(text, encoding):
+    """``LineIndex.positions`` (for tokens and outlines, whose offsets come nearly in
+    order) remembers the last line: the same answers as ``position``, in any order, at
+    line ends and past the end."""
     li = LineIndex(text)
-    position = _positions(li, encoding)
+    position = li.positions(encoding)
     rng = random.Random(len(text))
     offsets = list(range(-1, len(text) + 3)) + [rng.randint(-2, len(text) + 2) for _ in range(200)]
     for off in offsets:

@@ -961,6 +961,7 @@ def _encode(doc, tokens, encoding: str, prev_line: int = 0, prev_char: int = 0) 
     li = doc.line_index
     text = doc.rope
     plain = li.is_ascii or encoding == "utf-32"  # every length in units is the length
+    position = li.positions(encoding)  # (the tokens come in order)
     types = _TYPE_INDEX
     data: list[int] = []
     starts: list[int] = []
@@ -968,7 +969,7 @@ def _encode(doc, tokens, encoding: str, prev_line: int = 0, prev_char: int = 0) 
         ti = types.get(typ)
         if ti is None or length <= 0:
             continue
-        line, char = li.position(start, encoding)
+        line, char = position(start)
         n = length if plain else units(text[start : start + length], encoding)
         dl = line - prev_line
         dc = char - prev_char if dl == 0 else char
