@@ -710,6 +710,7 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     # unstructuring them again (cattrs) took more time than finding them
     items = []
     ranges: dict = {}  # items mostly replace the same word: convert its range once
+    position = doc.line_index.positions(ls.encoding)
     # a long list goes without documentation when the client asks for it item by item
     # (half of what a list of 100 entities costs to send is their attribute lists)
     deferred = len(result.items) > 20 and ls.client_resolves_documentation()
@@ -724,9 +725,7 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     for i, it in enumerate(result.items):
         rng = ranges.get(it.replace)
         if rng is None:
-            a = ls.position(doc, it.replace.start)
-            b = ls.position(doc, it.replace.end)
-            rng = ranges[it.replace] = {"start": {"line": a.line, "character": a.character}, "end": {"line": b.line, "character": b.character}}
+            rng = ranges[it.replace] = _json_range(position, it.replace)
         new_text = it.insert_text if it.insert_text is not None else it.label
         item = {"label": it.label}
         if shared_range:

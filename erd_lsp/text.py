@@ -62,7 +62,6 @@ class Rope:
 
     MAX_PIECES = 48
     FLAT_BELOW = 1 << 16  # a shorter text is copied at once (cheaper than windows)
-    flattened = 0  # how many ropes made their flat text (tests count it)
 
     def __init__(self, text: str = "") -> None:
         self._strs = [text] if text else []
@@ -91,7 +90,6 @@ class Rope:
                 parts.append(s[lo : lo + e - prev])
                 prev = e
             f = "".join(parts)
-            Rope.flattened += 1
             self._flat = f
             # from now on one piece: later edits slice the flat text
             self._strs, self._los, self._ends = [f], [0], [len(f)]

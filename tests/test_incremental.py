@@ -342,14 +342,32 @@ def test_layered_map_behaves_as_a_dict_across_versions():
             assert (k in lay) == (k in want) and lay.get(k) == want.get(k)
 
 
-def test_keystrokes_on_a_large_text_do_not_copy_it(monkeypatch):
+@pytest.fixture
+def flat_copies(monkeypatch) -> list:
+    """One entry per rope that makes its flat text (a copy of the whole text), every text
+    edited kept as a rope (as a large one's is)."""
+    from erd_lsp.text import Rope
+
+    made = []
+    real = Rope.flat
+
+    def counting(self):
+        if self._flat is None:
+            made.append(len(self))
+        return real(self)
+
+    monkeypatch.setattr(Rope, "flat", counting)
+    monkeypatch.setattr(Rope, "FLAT_BELOW", 0)
+    return made
+
+
+def test_keystrokes_on_a_large_text_do_not_copy_it(flat_copies):
     """Typing in a document whose edits make ropes (a large one; here every text is
     treated as large): the edit, its diagnostics and their positions read the ropes and
     never make the whole text, but for the flattening a rope of too many pieces does
     (once per some dozens of edits); and the diagnostics are a fresh document's."""
     from erd_lsp.text import Rope
 
-    monkeypatch.setattr(Rope, "FLAT_BELOW", 0)
     text = _typos(_large_like(), random.Random(3), 4)
     doc = Document(text)
     doc.diagnostics()
@@ -363,13 +381,13 @@ def test_keystrokes_on_a_large_text_do_not_copy_it(monkeypatch):
     for _ in range(60):
         at = rng.choice(spots)
         for e in (TextEdit(TextRange(at, at), "x"), TextEdit(TextRange(at, at + 1), "")):
-            before = Rope.flattened
+            before = len(flat_copies)
             nxt = doc.edited(e)
             got = nxt.diagnostics()
             for d in got:
                 nxt.line_index.position(d.range.start)
                 nxt.line_index.position(d.range.end)
-            made += Rope.flattened - before
+            made += len(flat_copies) - before
             edits += 1
             if edits % 20 == 0:
                 checks.append((nxt, got))
@@ -379,7 +397,7 @@ def test_keystrokes_on_a_large_text_do_not_copy_it(monkeypatch):
         assert got == Document(d.text).diagnostics()
 
 
-def test_features_right_after_a_keystroke_do_not_copy_the_text(monkeypatch):
+def test_features_right_after_a_keystroke_do_not_copy_the_text(flat_copies):
     """Completion, hover, definition, references and semantic-token deltas right after a
     keystroke read the ropes too (each flat copy of a large text costs about as much as
     the rest of the request)."""
@@ -387,9 +405,7 @@ def test_features_right_after_a_keystroke_do_not_copy_the_text(monkeypatch):
     from erd_lsp.analysis.hover import hover
     from erd_lsp.analysis.navigation import definition, references
     from erd_lsp.analysis.structure import semantic_tokens_data
-    from erd_lsp.text import Rope
 
-    monkeypatch.setattr(Rope, "FLAT_BELOW", 0)
     text = _large_like()
     doc = Document(text)
     doc.diagnostics()
@@ -412,11 +428,11 @@ def test_features_right_after_a_keystroke_do_not_copy_the_text(monkeypatch):
     for call in calls:
         doc = doc.edited(TextEdit(TextRange(at, at), "x"))
         doc.diagnostics()
-        before = Rope.flattened
+        before = len(flat_copies)
         assert call(doc)
-        assert Rope.flattened == before, call
+        assert len(flat_copies) == before, call
     doc = doc.edited(TextEdit(TextRange(at, at), "x"))
     doc.diagnostics()
-    before = Rope.flattened
+    before = len(flat_copies)
     delta = semantic_tokens_data(doc, previous=tokens.state)
-    assert delta.edits is not None and Rope.flattened == before
+    assert delta.edits is not None and len(flat_copies) == before

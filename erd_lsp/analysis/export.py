@@ -9,31 +9,41 @@ from __future__ import annotations
 from erd_lsp.model import Diagram
 
 
+def model_facts(diagram: Diagram) -> tuple:
+    """``(entities, relationships)`` of one diagram as tuples, in Mermaid's order: what
+    :func:`diagram_model` writes, in a form that compares cheaply (the formatter compares
+    the models before and after)."""
+    entities = [
+        (e.name, e.alias, e.implicit, [(a.type, a.name, tuple(a.keys), a.comment) for a in e.attributes])
+        for e in diagram.entities.values()
+    ]
+    rels = [(r.left, r.right, r.left_cardinality, r.right_cardinality, r.identifying, r.label) for r in diagram.relationships]
+    return entities, rels
+
+
 def diagram_model(diagram: Diagram) -> dict:
     """Entities and relationships of one diagram."""
+    entities, rels = model_facts(diagram)
     return {
         "entities": [
             {
-                "name": e.name,
-                "alias": e.alias,
-                "implicit": e.implicit,
-                "attributes": [
-                    {"type": a.type, "name": a.name, "keys": list(a.keys), "comment": a.comment}
-                    for a in e.attributes
-                ],
+                "name": name,
+                "alias": alias,
+                "implicit": implicit,
+                "attributes": [{"type": t, "name": n, "keys": list(k), "comment": c} for t, n, k, c in attrs],
             }
-            for e in diagram.entities.values()
+            for name, alias, implicit, attrs in entities
         ],
         "relationships": [
             {
-                "left": r.left,
-                "right": r.right,
-                "leftCardinality": r.left_cardinality,
-                "rightCardinality": r.right_cardinality,
-                "identifying": r.identifying,
-                "label": r.label,
+                "left": left,
+                "right": right,
+                "leftCardinality": lc,
+                "rightCardinality": rc,
+                "identifying": identifying,
+                "label": label,
             }
-            for r in diagram.relationships
+            for left, right, lc, rc, identifying, label in rels
         ],
     }
 

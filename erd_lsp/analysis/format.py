@@ -128,18 +128,12 @@ def format_parse(parse, diagram=None) -> FormatResult:
 
 
 def _model_key(parse, diagram=None):
-    """What Mermaid records of a diagram (the export's entities, relationships and
-    extras), as tuples to compare."""
-    from erd_lsp.analysis.export import diagram_extras
+    """What Mermaid records of a diagram, to compare (see ``export``)."""
+    from erd_lsp.analysis.export import diagram_extras, model_facts
     from erd_lsp.model import build
 
     d = diagram if diagram is not None else build(parse)
-    entities = [
-        (e.name, e.alias, e.implicit, [(a.type, a.name, tuple(a.keys), a.comment) for a in e.attributes])
-        for e in d.entities.values()
-    ]
-    rels = [(r.left, r.right, r.left_cardinality, r.right_cardinality, r.identifying, r.label) for r in d.relationships]
-    return entities, rels, diagram_extras(d), d.title
+    return model_facts(d), diagram_extras(d), d.title
 
 
 def _verify(parse, text: str, diagram=None) -> Optional[str]:

@@ -680,12 +680,21 @@ def definition(workspace: Optional[Workspace], doc: Document, offset: int) -> li
     * A subgraph: its header(s). A type: nothing.
     """
     try:
-        try:
-            return _definition(workspace, doc, offset, True)
-        except _Unanswered:
-            return _definition(workspace, doc, offset, False)
+        return local_first(_definition, workspace, doc, offset)
     except Exception:
         return []
+
+
+def local_first(fn, *args, local: bool = True):
+    """``fn(*args, True)``, which starts from :func:`_local_index`, or, when that cannot
+    answer exactly (it raised ``_Unanswered``) or ``local`` is False, ``fn(*args, False)``
+    from the full index."""
+    if local:
+        try:
+            return fn(*args, True)
+        except _Unanswered:
+            pass
+    return fn(*args, False)
 
 
 def _local_index(unit: DiagramUnit):
@@ -787,10 +796,7 @@ def references(
     scopes match by name.
     """
     try:
-        try:
-            return _references(workspace, doc, offset, include_declaration, scope, scope == "diagram")
-        except _Unanswered:
-            return _references(workspace, doc, offset, include_declaration, scope, False)
+        return local_first(_references, workspace, doc, offset, include_declaration, scope, local=scope == "diagram")
     except Exception:
         return []
 
@@ -821,10 +827,7 @@ def highlights(doc: Document, offset: int) -> list[tuple[TextRange, str]]:
     "write" | "read")``: declarations (entity statements, subgraph headers, attribute
     names in blocks) are writes, every other use a read."""
     try:
-        try:
-            return _highlights(doc, offset, True)
-        except _Unanswered:
-            return _highlights(doc, offset, False)
+        return local_first(_highlights, doc, offset)
     except Exception:
         return []
 

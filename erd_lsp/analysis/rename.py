@@ -49,7 +49,7 @@ from erd_lsp.analysis.navigation import (
     Occurrence,
     UnitIndex,
     _local_index,
-    _Unanswered,
+    local_first,
     is_label_word,
     locate,
     index_of,
@@ -81,10 +81,7 @@ def prepare_rename(doc: Document, offset: int) -> Union[TextRange, None, str]:
     cardinality, label text, a comment, a class name, ...), or None when there is nothing
     there (whitespace, punctuation, outside every diagram)."""
     try:
-        try:
-            r = _target(doc, offset, True)
-        except _Unanswered:
-            r = _target(doc, offset, False)
+        r = local_first(_target, doc, offset)
         if isinstance(r, str) or r is None:
             return r
         unit, _idx, o = r
@@ -261,10 +258,7 @@ def rename(doc: Document, offset: int, new_name: str) -> Union[RenameResult, str
     """Rename the symbol under the cursor in its diagram (see the module docstring).
     Returns the edits (host offsets) or a message saying why not."""
     try:
-        try:
-            return _rename(doc, offset, new_name, True)
-        except _Unanswered:
-            return _rename(doc, offset, new_name, False)
+        return local_first(_rename, doc, offset, new_name)
     except Exception as e:  # pragma: no cover - a bug must not take the server down
         return f"rename failed: {e!r}"
 

@@ -387,7 +387,7 @@ def _entity_symbol(unit, e, children: bool = True) -> Symbol:
             r, n = TextRange(b, b + a.length), TextRange(b + a.name_at, b + a.name_end)
             if host is not None:
                 r, n = host(r), host(n)
-            out.append(Symbol(a.name, a.type + " " + ", ".join(a.keys) if a.keys else a.type, "attribute", r, n))
+            out.append(Symbol(a.name, _attr_detail(a), "attribute", r, n))
         kids = tuple(out)
     return Symbol(e.name, detail, "entity", rng, sel, kids)
 

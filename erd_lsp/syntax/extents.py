@@ -7,19 +7,17 @@ first time a parse is edited.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from itertools import count, islice
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.fastpath import FastNode
 from erd_lsp.syntax.fastpath import item_extent as fast_extent
-from erd_lsp.syntax.preprocess import Preprocessed
+from erd_lsp.syntax.preprocess import JS_WS_RUN, Preprocessed
 from erd_lsp.syntax.tree import Node, Parse
 
 _INVISIBLE = K.TRIVIA | {K.LEX_ERROR}
 
-_WS_RUN = re.compile(r"[\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
 
 
 def _skip_ws(pre: Preprocessed, pos: int) -> int:
@@ -65,12 +63,12 @@ def token_extent(pre: Preprocessed, kind: str, s: int, e: int) -> int:
 def _ws_end(src, pos: int) -> int:
     """The end of the whitespace run at ``pos`` (a ``str`` or a rope, read in windows)."""
     if src.__class__ is str:
-        return _WS_RUN.match(src, pos).end()
+        return JS_WS_RUN.match(src, pos).end()
     n = len(src)
     size = 256
     while True:
         w = src[pos : pos + size]
-        end = _WS_RUN.match(w).end()
+        end = JS_WS_RUN.match(w).end()
         if end < len(w) or pos + len(w) >= n:
             return pos + end
         pos += end

@@ -279,15 +279,11 @@ def run_fast(p, states: list, stop) -> bool:
     shift, limit = run
     lexed = pre.lexed
     total = len(lexed)
-    wb = 0
     if lexed.__class__ is str:
-        text = lexed
+        wb, text, cut = 0, lexed, False
     else:
-        wb = n
-        text = lexed[wb : wb + _WINDOW]
-        n = 0
-    cut = wb + len(text) < total  # the window ends before the text does
-    wcut = len(text) - 1 if cut else len(text)  # a statement must end by here
+        wb, n, text, cut = n, 0, "", True  # the loop takes the first window
+    wcut = len(text)  # a statement must end by here
     lsh = wb + shift  # window offset -> source offset
     src = pre.src
     items = p.items
@@ -302,7 +298,7 @@ def run_fast(p, states: list, stop) -> bool:
     window = 512
     while True:
         if cut and n + _MARGIN > len(text):
-            # near the end of the window: the next one starts here
+            # near the end of the window (or before the first): the next one starts here
             wb += n
             n = 0
             text = lexed[wb : wb + _WINDOW]

@@ -21,7 +21,7 @@ import re
 from typing import Iterator
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.syntax.preprocess import JS_DOT, JS_WS
+from erd_lsp.syntax.preprocess import JS_DOT, JS_WS, JS_WS_RUN
 
 WS = "[" + JS_WS + "]"
 NWS = "[^" + JS_WS + "]"
@@ -295,8 +295,8 @@ def _lex(text: str, pos, stack, conflicts, base: int, windowed: bool):
                 wline < 0
                 or end >= n
                 or (c == '"' and (m is None or actions[groups[m.lastgroup]][0] == K.CHAR))
-                or (c == "1" and _WS.match(text, pos + 1).end() >= n)
-                or (key == INITIAL and text.find("\n", _WS.match(text, wline).end()) < 0)
+                or (c == "1" and JS_WS_RUN.match(text, pos + 1).end() >= n)
+                or (key == INITIAL and text.find("\n", JS_WS_RUN.match(text, wline).end()) < 0)
             ):
                 yield None, pos, pos, cur
                 return
@@ -334,10 +334,6 @@ def _lex(text: str, pos, stack, conflicts, base: int, windowed: bool):
             cur = tuple(stack)
         yield kind, pos, end, before
         pos = end
-
-
-# whitespace as the lexer's lookaheads see it (JavaScript's \s), zero or more
-_WS = re.compile(WS + "*")
 
 
 def conflict_lines(text: str) -> frozenset[int]:

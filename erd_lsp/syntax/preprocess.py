@@ -30,6 +30,7 @@ from erd_lsp.text import MapBuilder, Rope, SourceMap, flat
 # JavaScript's \s, \w and '.' (no unicode flag), which differ from Python's.
 JS_WS = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 JS_DOT = "[^\n\r\u2028\u2029]"
+JS_WS_RUN = re.compile("[" + JS_WS + "]*")  # a run of JavaScript whitespace (what lookaheads skip)
 
 _DIRECTIVE = re.compile(
     r"%{2}\{[" + JS_WS + r"]*(?:([A-Za-z0-9_]+)[" + JS_WS + r"]*:|([A-Za-z0-9_]+))[" + JS_WS
@@ -692,7 +693,7 @@ def preprocess_edit(
     # what this edit provably left as it was (the region holds no `<`; the head of the
     # text is before the edit)
     object.__setattr__(out, "_no_lt", True)
-    object.__setattr__(out, "_dashes", old.__dict__["_dashes"] if "_dashes" in old.__dict__ else _dash_head(old))
+    object.__setattr__(out, "_dashes", _dash_head(old))
     plain = old.__dict__.get("_plain")
     if plain is not None:  # the runs are the old ones, one longer or shorter
         object.__setattr__(out, "_plain", plain)
