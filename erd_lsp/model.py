@@ -237,7 +237,7 @@ class _Builder:
     # -- walk ---------------------------------------------------------------------------
     def run(self) -> Diagram:
         for item, base in zip(self.parse.items, self.parse.starts):
-            if not isinstance(item, Node):
+            if item.__class__ is tuple:  # a token between statements
                 continue
             k = item.kind
             if k == K.ENTITY_STMT:
@@ -301,15 +301,15 @@ class _Builder:
         if not facts:
             return
         name, (ns, ne), alias, alias_rel, block_rel, attrs, classes, class_uses = facts
-        r = TextRange(base + ns, base + ne)
+        r = _new(TextRange, (base + ns, base + ne))
         e = self.add_entity(name, r, alias)
         if alias and e.alias == alias and e.alias_range is None:
-            e.alias_range = TextRange(base + alias_rel[0], base + alias_rel[1])
+            e.alias_range = _new(TextRange, (base + alias_rel[0], base + alias_rel[1]))
         e.implicit = False
         e.definitions.append(r)
         self.refs.append(_new(Reference, (name, r, "definition")))
         if block_rel is not None:
-            e.blocks.append(TextRange(base + block_rel[0], base + block_rel[1]))
+            e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
             if cache[1] != base:  # new, or the statement moved: its attributes follow
                 have = cache[2] if cache[1] is not None else attrs
                 if have and have[0].base != base:
@@ -319,7 +319,7 @@ class _Builder:
             e.attributes.extend(cache[2])
         if classes is not None:
             for v, (cs, ce) in class_uses:
-                self.class_uses.append((v, TextRange(base + cs, base + ce)))
+                self.class_uses.append((v, _new(TextRange, (base + cs, base + ce))))
             self.set_class([name], classes)
         self.member(name)
 
@@ -420,13 +420,13 @@ class _Builder:
             # an incomplete relationship still names its entities (for navigation), but
             # records no relationship
             for name, (s0, e0) in facts[1]:
-                r = TextRange(base + s0, base + e0)
+                r = _new(TextRange, (base + s0, base + e0))
                 self.add_entity(name, r).references.append(r)
                 self.refs.append(Reference(name, r, "relationship"))
             return
         _, left, right, lc, rc, ident, label, rel, class_lists = facts
-        lr = TextRange(base + rel[2], base + rel[3])
-        rr = TextRange(base + rel[4], base + rel[5])
+        lr = _new(TextRange, (base + rel[2], base + rel[3]))
+        rr = _new(TextRange, (base + rel[4], base + rel[5]))
         self.add_entity(left, lr).references.append(lr)
         self.add_entity(right, rr).references.append(rr)
         self.refs.append(_new(Reference, (left, lr, "relationship")))
@@ -438,7 +438,7 @@ class _Builder:
         # classes: `A:::x ||--o{ B:::y`
         for owner, classes, uses in class_lists:
             for v, (cs, ce) in uses:
-                self.class_uses.append((v, TextRange(base + cs, base + ce)))
+                self.class_uses.append((v, _new(TextRange, (base + cs, base + ce))))
             self.set_class([owner], classes)
         self.member(left)
         self.member(right)
