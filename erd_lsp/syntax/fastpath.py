@@ -68,6 +68,9 @@ _ATTR = re.compile(
     re.ASCII,
 )
 _KEYS = re.compile(_KEY, re.ASCII)
+_NEWLINES = re.compile(r"\n+")
+_ABSENT = (-1, -1)  # a group that took part in no match, as ``Match.regs`` gives it
+_PRESENT = (0, 0)  # one that did (only its start's sign is read)
 _BLOCK_END = re.compile(r"[ \t\n]*\}(?=[ \t]*\n)")
 
 _CARD_KIND = {
@@ -162,49 +165,56 @@ def _block(text: str, pos: int, s0: int, entity: str, base: int):
     of the source), and the end of its ``}``; None when the block is not made only of
     plain attribute lines."""
     attrs = []
+    add = attrs.append
     match = _ATTR.match
+    keylists = _KEY_LISTS
     shared = _SHARED.setdefault
     new = tuple.__new__
     while True:
         m = match(text, pos)
         if m is None:
             break
-        _, (t0, t1), (n0, n1), (k0, k1), (c0, c1) = m.regs
-        last = n1
-        keys = ()
-        key_spans = ()
-        if k0 >= 0:
+        # the groups follow each other from the type on: the spans are their lengths
+        typ, name, keys, comment = m.groups()
+        t0 = m.start(1)
+        pos = m.end()
+        name_at = m.start(2) - t0
+        name_end = name_at + len(name)
+        key_list = key_spans = ()
+        if keys is not None:
             # the same few key lists (` PK`, ` PK, FK`) at the same few offsets: cached
-            written = text[k0:k1]
-            got = _KEY_LISTS.get((written, k0 - t0))
+            got = keylists.get((keys, name_end))
             if got is None:
-                found = [(k.start(), k.end()) for k in _KEYS.finditer(written)]
-                keys = tuple([intern(written[a:b]) for a, b in found])
-                key_spans = tuple([(a + k0 - t0, b + k0 - t0) for a, b in found])
-                got = _KEY_LISTS[(written, k0 - t0)] = (shared(keys, keys), shared(key_spans, key_spans))
-            keys, key_spans = got
-            last = k1
-        comment = None
-        comment_span = None
-        if c0 >= 0:
-            comment = text[c0 + 1 : c1 - 1] or None
-            comment_span = (c0 - t0, c1 - t0)
-            comment_span = shared(comment_span, comment_span)
-            last = c1
-        attrs.append(
+                got = keylists[(keys, name_end)] = _key_list(keys, name_end)
+            key_list, key_spans = got
+        span = None
+        if comment is not None:
+            span = (pos - t0 - len(comment), pos - t0)
+            span = shared(span, span)
+            comment = comment[1:-1] or None
+        add(
             new(
                 Attribute,
                 (
-                    intern(text[t0:t1]), intern(text[n0:n1]), keys, comment,
-                    t0 - s0, last - t0, 0, t1 - t0, n0 - t0, n1 - t0, key_spans, comment_span, entity, base,
+                    intern(typ), intern(name), key_list, comment, t0 - s0, pos - t0, 0, len(typ), name_at, name_end,
+                    key_spans, span, entity, base,
                 ),
             )
         )
-        pos = m.end()
     m = _BLOCK_END.match(text, pos)
     if m is None:
         return None
     return tuple(attrs), m.end()
+
+
+def _key_list(written: str, at: int) -> tuple:
+    """``(keys, spans)`` of a written key list (its leading space included) that starts
+    at ``at`` of its attribute; each tuple is one shared object."""
+    shared = _SHARED.setdefault
+    found = [(k.start(), k.end()) for k in _KEYS.finditer(written)]
+    keys = tuple([intern(written[a:b]) for a, b in found])
+    spans = tuple([(a + at, b + at) for a, b in found])
+    return shared(keys, keys), shared(spans, spans)
 
 
 _BUILT: "OrderedDict[int, FastNode]" = OrderedDict()  # statements whose children are built
@@ -290,6 +300,7 @@ def run_fast(p, states: list, stop) -> bool:
     starts = p.starts
     sub = tuple(p.subgraphs) if p.subgraphs else ()
     step = _STEP.match
+    newlines = _NEWLINES.match
     last = None  # the last token taken, as the token stream would have it
     resume = n + lsh  # source offset after the last item taken
     dir_at = -1  # no `direction` in the source before this offset
@@ -315,12 +326,19 @@ def run_fast(p, states: list, stop) -> bool:
                 break
             shift, limit = run
             lsh = wb + shift
-        m = step(text, n)
-        if m is None:
-            break
-        _, ws, nl, l, lc, ln, rc, r, lb, en, br = m.regs
-        end = m.end()
-        s0 = n if ws[0] < 0 else ws[1]
+        if text.startswith("\n", n):
+            # the newlines after a statement (half the items): no need of the whole step
+            end = newlines(text, n).end()
+            s0 = n
+            ws = br = _ABSENT
+            nl = _PRESENT
+        else:
+            m = step(text, n)
+            if m is None:
+                break
+            _, ws, nl, l, lc, ln, rc, r, lb, en, br = m.regs
+            end = m.end()
+            s0 = n if ws[0] < 0 else ws[1]
         if br[0] >= 0:
             blk = _block(text, end, s0, intern(text[s0 : en[1]]), s0 + lsh)
             if blk is None:
