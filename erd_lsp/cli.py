@@ -31,7 +31,6 @@ import difflib
 import json
 import os
 import re
-import subprocess
 import sys
 from typing import Callable, NamedTuple, Optional, Sequence
 
@@ -294,6 +293,8 @@ def _git_files(root: str) -> Optional[list[str]]:
     """The files Git would consider under ``root`` (tracked, plus untracked ones not
     ignored), relative to it with ``/``; None when ``root`` is not in a Git work tree
     or Git cannot be run."""
+    import subprocess  # only a directory needs it: a single file's check starts without it
+
     try:
         p = subprocess.run(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
