@@ -145,7 +145,7 @@ class ErdServer(LanguageServer):
         self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
         self.client_config = None  # from initializationOptions, overrides configuration files
         self.config_errors: list[str] = []
-        self.completion_docs: list = []  # documentation of the last list's items, for resolve
+        self.completion_docs: tuple = ()  # the last list's items, whose documentation resolve writes
         self.completion_serial = 0
         self._resolver = None  # configuration files, found upward from each document
         self._settings: dict[str, Settings] = {}
@@ -705,7 +705,8 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     doc = ls.document(params.text_document.uri)
     if doc is None:
         return None
-    result = completion.complete(doc, ls.offset(doc, params.position), ls.workspace_types())
+    resolves = ls.client_resolves_documentation()
+    result = completion.complete(doc, ls.offset(doc, params.position), ls.workspace_types(), lazy=resolves)
     # the list is written as the JSON it is sent as: making 100 lsprotocol items and
     # unstructuring them again (cattrs) took more time than finding them
     items = []
@@ -713,8 +714,9 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     position = doc.line_index.positions(ls.encoding)
     # a long list goes without documentation when the client asks for it item by item
     # (half of what a list of 100 entities costs to send is their attribute lists)
-    deferred = len(result.items) > 20 and ls.client_resolves_documentation()
-    ls.completion_docs = [it.documentation for it in result.items] if deferred else []
+    # (an item's documentation is written only when it is asked for)
+    deferred = len(result.items) > 20 and resolves
+    ls.completion_docs = result.items if deferred else ()
     ls.completion_serial += 1
     serial = ls.completion_serial
     # a range and a format all items share go once, as itemDefaults, to clients that read them
@@ -740,11 +742,13 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
             item["kind"] = int(kind)
         if it.detail is not None:
             item["detail"] = it.detail
-        if it.documentation:
-            if deferred:
+        if deferred:
+            if it.documentation or it.lazy_documentation is not None:
                 item["data"] = [serial, i]
-            else:
-                item["documentation"] = {"kind": "markdown", "value": it.documentation}
+        else:
+            docs = it.full_documentation()
+            if docs:
+                item["documentation"] = {"kind": "markdown", "value": docs}
         if it.sort_text is not None:
             item["sortText"] = it.sort_text
         if it.filter_text is not None:
@@ -768,8 +772,10 @@ def on_completion_resolve(ls: ErdServer, item: types.CompletionItem) -> types.Co
     data = item.data
     if isinstance(data, list) and len(data) == 2 and data[0] == ls.completion_serial:
         i = data[1]
-        if isinstance(i, int) and 0 <= i < len(ls.completion_docs) and ls.completion_docs[i]:
-            item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.completion_docs[i])
+        if isinstance(i, int) and 0 <= i < len(ls.completion_docs):
+            docs = ls.completion_docs[i].full_documentation()
+            if docs:
+                item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=docs)
     return item
 
 

@@ -426,3 +426,23 @@ def test_limit_and_incomplete_with_5000_entities():
     assert len(res.items) == 10 and res.incomplete
     # keywords and snippets are kept; the entities fill the rest of the room
     assert [i.label for i in res.items] == ["E0", "style", "classDef", "class", "direction", "subgraph", "accTitle:", "accDescr:", "entity block", "relationship"]
+
+
+def test_lazy_documentation_is_the_same_documentation_written_later():
+    # a server whose client resolves items leaves the entities' attribute lists unwritten;
+    # what full_documentation() writes then is what an eager list carries
+    blocks = "".join(f"    E{i:02d} {{\n        int id_{i} PK\n        string name\n    }}\n" for i in range(40))
+    text, off = cursor("erDiagram\n" + blocks + "    PLAIN\n    E00 ||--o{ $0\n")
+    doc = Document(text)
+    eager = complete(doc, off)
+    lazy = complete(doc, off, lazy=True)
+    assert [i.label for i in eager.items] == [i.label for i in lazy.items]
+    assert all(i.lazy_documentation is None for i in eager.items)
+    with_docs = [i for i in eager.items if i.documentation]
+    assert len(with_docs) >= 39 and "int id_7 PK" in next(i.documentation for i in with_docs if i.label == "E07")
+    by_label = {i.label: i for i in lazy.items}
+    for i in eager.items:
+        other = by_label[i.label]
+        assert other.full_documentation() == i.documentation
+        if i.label.startswith("E"):
+            assert other.documentation is None  # not written until asked for

@@ -44,8 +44,8 @@ import re
 import weakref
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field, replace as _with
+from functools import lru_cache, partial as _later
 from typing import Callable, Iterable, Optional
 
 from erd_lsp.model import MD_PARENT, ONE_OR_MORE, ONLY_ONE, ZERO_OR_MORE, ZERO_OR_ONE, Diagram, Entity
@@ -69,6 +69,15 @@ class CompletionItem:
     replace: TextRange = TextRange(0, 0)  # host range replaced: the partial word and the rest of it
     sort_text: Optional[str] = None
     filter_text: Optional[str] = None
+    # documentation left to be written when it is asked for (``complete(lazy=True)``):
+    # a list of 100 entities would otherwise format 100 attribute lists no client shows
+    lazy_documentation: Optional[Callable[[], Optional[str]]] = field(default=None, compare=False, repr=False)
+
+    def full_documentation(self) -> Optional[str]:
+        """The documentation, written now if it was left for later."""
+        if self.documentation is None and self.lazy_documentation is not None:
+            return self.lazy_documentation()
+        return self.documentation
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +151,24 @@ _SKIP_INSIDE = frozenset({K.COMMENT, K.DIRECTIVE, K.FRONT_MATTER, K.CONFLICT_MAR
 _WS = " \t\r\x0b\x0c\u00a0\ufeff"
 
 
-def complete(doc, offset: int, workspace_types: Iterable[str] = (), limit: int = 100) -> CompletionList:
+def complete(doc, offset: int, workspace_types: Iterable[str] = (), limit: int = 100, lazy: bool = False) -> CompletionList:
     """Completion items at host ``offset`` of ``doc`` (an :class:`~erd_lsp.analysis.Document`),
-    best first, at most ``limit``. Never raises."""
+    best first, at most ``limit``. With ``lazy``, an item's documentation may be left for
+    :meth:`CompletionItem.full_documentation` (a server whose client resolves items one by
+    one); without, every item has its documentation. Never raises."""
     try:
-        return _complete(doc, offset, workspace_types, limit)
+        result = _complete(doc, offset, workspace_types, limit)
+        if not lazy and any(it.lazy_documentation is not None for it in result.items):
+            result = CompletionList(
+                tuple(
+                    _with(it, documentation=it.full_documentation(), lazy_documentation=None)
+                    if it.lazy_documentation is not None
+                    else it
+                    for it in result.items
+                ),
+                result.incomplete,
+            )
+        return result
     except Exception:  # completion must never take the server down
         return EMPTY
 
@@ -234,6 +256,7 @@ def _select(groups: list, prefix: str, limit: int, replace: TextRange) -> Comple
                 replace,
                 f"{n:05d}",
                 it.filter_text,
+                it.lazy_documentation,
             )
         )
     return CompletionList(tuple(out), incomplete)
@@ -1371,9 +1394,10 @@ def _entity_item(ix: _Index, name: str, quoted: bool, lead: str = "") -> Complet
         name,
         "entity",
         _entity_detail(e),
-        _entity_doc(e),
+        None,
         lead + spelled if (lead or spelled != name) else None,
         filter_text=('"' + name) if quoted else None,
+        lazy_documentation=_later(_entity_doc, e) if e.attributes else None,
     )
 
 
