@@ -291,18 +291,7 @@ class _Builder:
         e = self.entities.get(name)
         if e is None:
             e = self.entities[name] = _E(name, r)
-        e.implicit = False
-        e.definitions.append(r)
-        self.refs.append(_new(Reference, (name, r, "definition")))
-        if block_rel is not None:
-            e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
-            if cache[1] != base:  # new, or the statement moved: its attributes follow
-                have = cache[2] if cache[1] is not None else attrs
-                if have and have[0].base != base:
-                    have = tuple([a.moved(base) for a in have])
-                cache[2] = have
-                cache[1] = base
-            e.attributes.extend(cache[2])
+        _declared(self.refs, e, name, r, base, block_rel, cache, attrs)
 
     def fast_rels(self, node: FastNode, base: int) -> None:
         """``rel_stmt`` of a relationship the parser's fast path took, outside subgraphs:
@@ -371,18 +360,7 @@ class _Builder:
         e = self.add_entity(name, r, alias)
         if alias and e.alias == alias and e.alias_range is None:
             e.alias_range = _new(TextRange, (base + alias_rel[0], base + alias_rel[1]))
-        e.implicit = False
-        e.definitions.append(r)
-        self.refs.append(_new(Reference, (name, r, "definition")))
-        if block_rel is not None:
-            e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
-            if cache[1] != base:  # new, or the statement moved: its attributes follow
-                have = cache[2] if cache[1] is not None else attrs
-                if have and have[0].base != base:
-                    have = tuple([a.moved(base) for a in have])
-                cache[2] = have
-                cache[1] = base
-            e.attributes.extend(cache[2])
+        _declared(self.refs, e, name, r, base, block_rel, cache, attrs)
         if classes is not None:
             for v, (cs, ce) in class_uses:
                 self.class_uses.append((v, _new(TextRange, (base + cs, base + ce))))
@@ -711,6 +689,24 @@ class _Builder:
             references=tuple(self.refs),  # collected in source order
             class_uses=tuple(self.class_uses),
         )
+
+
+
+def _declared(refs: list, e: _E, name: str, r: TextRange, base: int, block_rel, cache: list, attrs) -> None:
+    """What an entity statement at ``base`` adds to its entity: a definition at ``r``, its
+    block and attributes (``cache`` as ``entity_cache`` keeps it)."""
+    e.implicit = False
+    e.definitions.append(r)
+    refs.append(_new(Reference, (name, r, "definition")))
+    if block_rel is not None:
+        e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
+        if cache[1] != base:  # new, or the statement moved: its attributes follow
+            have = cache[2] if cache[1] is not None else attrs
+            if have and have[0].base != base:
+                have = tuple([a.moved(base) for a in have])
+            cache[2] = have
+            cache[1] = base
+        e.attributes.extend(cache[2])
 
 
 def _fast_entity_facts(node: FastNode):
