@@ -236,19 +236,11 @@ class _Builder:
 
     # -- walk ---------------------------------------------------------------------------
     def run(self) -> Diagram:
-        fast_rel = self.fast_rels
-        fast_entity = self.fast_entity
         for item, base in zip(self.parse.items, self.parse.starts):
-            cls = item.__class__
-            if cls is tuple:  # a token between statements
+            if item.__class__ is tuple:  # a token between statements
                 continue
             k = item.kind
-            if cls is FastNode and not self.open_subgraphs:
-                if k == K.REL_STMT:
-                    fast_rel(item, base)
-                else:
-                    fast_entity(item, base)
-            elif k == K.ENTITY_STMT:
+            if k == K.ENTITY_STMT:
                 self.entity_stmt(item, base)
             elif k == K.REL_STMT:
                 self.rel_stmt(item, base)
@@ -278,53 +270,6 @@ class _Builder:
                     continue
                 self.subgraph_end(item, base)
         return self.finish()
-
-    def fast_entity(self, node: FastNode, base: int) -> None:
-        """``entity_stmt`` of an entity statement the parser's fast path took, outside
-        subgraphs (no alias, no classes): the same records and the same cache."""
-        cache = node.facts
-        if cache is None:
-            cache = node.facts = [_fast_entity_facts(node), None, ()]
-        facts = cache[0]
-        name, (ns, ne), block_rel, attrs = facts[0], facts[1], facts[4], facts[5]
-        r = _new(TextRange, (base + ns, base + ne))
-        e = self.entities.get(name)
-        if e is None:
-            e = self.entities[name] = _E(name, r)
-        _declared(self.refs, e, name, r, base, block_rel, cache, attrs)
-
-    def fast_rels(self, node: FastNode, base: int) -> None:
-        """``rel_stmt`` of a relationship the parser's fast path took, outside subgraphs:
-        the same records, read straight from the spans it recorded (half of a large
-        diagram's statements come here)."""
-        text = node.text
-        rel, lck, lk, rck = node.fast
-        left = intern(text[rel[2] : rel[3]])
-        right = intern(text[rel[4] : rel[5]])
-        lab = text[rel[12] : rel[13]]
-        if lab[:1] == '"':
-            lab = lab[1:-1]
-        lr = _new(TextRange, (base + rel[2], base + rel[3]))
-        rr = _new(TextRange, (base + rel[4], base + rel[5]))
-        entities = self.entities
-        e = entities.get(left)
-        if e is None:
-            e = entities[left] = _E(left, lr)
-        e.references.append(lr)
-        e = entities.get(right)
-        if e is None:
-            e = entities[right] = _E(right, rr)
-        e.references.append(rr)
-        refs = self.refs
-        refs.append(_new(Reference, (left, lr, "relationship")))
-        refs.append(_new(Reference, (right, rr, "relationship")))
-        lookup = self.subgraph_lookup
-        self.relationships.append(
-            _new(
-                Relationship,
-                (left, right, _CARD[lck], _CARD[rck], lk == K.IDENTIFYING, intern(lab), left in lookup, right in lookup, base, rel),
-            )
-        )
 
     def acc_value(self, item, base, kind) -> Optional[str]:
         vals = [self.value(t, base) for t in item.child_tokens({kind})]
@@ -360,12 +305,24 @@ class _Builder:
         e = self.add_entity(name, r, alias)
         if alias and e.alias == alias and e.alias_range is None:
             e.alias_range = _new(TextRange, (base + alias_rel[0], base + alias_rel[1]))
-        _declared(self.refs, e, name, r, base, block_rel, cache, attrs)
+        e.implicit = False
+        e.definitions.append(r)
+        self.refs.append(_new(Reference, (name, r, "definition")))
+        if block_rel is not None:
+            e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
+            if cache[1] != base:  # new, or the statement moved: its attributes follow
+                have = cache[2] if cache[1] is not None else attrs
+                if have and have[0].base != base:
+                    have = tuple([a.moved(base) for a in have])
+                cache[2] = have
+                cache[1] = base
+            e.attributes.extend(cache[2])
         if classes is not None:
             for v, (cs, ce) in class_uses:
                 self.class_uses.append((v, _new(TextRange, (base + cs, base + ce))))
             self.set_class([name], classes)
-        self.member(name)
+        if self.open_subgraphs:
+            self.member(name)
 
     def entity_facts(self, node: Node, base: int):
         """What an entity statement says, with offsets relative to the statement (cached on
@@ -484,8 +441,9 @@ class _Builder:
             for v, (cs, ce) in uses:
                 self.class_uses.append((v, _new(TextRange, (base + cs, base + ce))))
             self.set_class([owner], classes)
-        self.member(left)
-        self.member(right)
+        if self.open_subgraphs:
+            self.member(left)
+            self.member(right)
 
     def rel_facts(self, node: Node, base: int):
         """What a relationship statement says, relative to the statement (cached)."""
@@ -689,24 +647,6 @@ class _Builder:
             references=tuple(self.refs),  # collected in source order
             class_uses=tuple(self.class_uses),
         )
-
-
-
-def _declared(refs: list, e: _E, name: str, r: TextRange, base: int, block_rel, cache: list, attrs) -> None:
-    """What an entity statement at ``base`` adds to its entity: a definition at ``r``, its
-    block and attributes (``cache`` as ``entity_cache`` keeps it)."""
-    e.implicit = False
-    e.definitions.append(r)
-    refs.append(_new(Reference, (name, r, "definition")))
-    if block_rel is not None:
-        e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
-        if cache[1] != base:  # new, or the statement moved: its attributes follow
-            have = cache[2] if cache[1] is not None else attrs
-            if have and have[0].base != base:
-                have = tuple([a.moved(base) for a in have])
-            cache[2] = have
-            cache[1] = base
-        e.attributes.extend(cache[2])
 
 
 def _fast_entity_facts(node: FastNode):
