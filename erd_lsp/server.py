@@ -145,7 +145,7 @@ class ErdServer(LanguageServer):
         self.indexed: dict[str, Document] = {}  # unopened workspace files, by URI
         self.client_config = None  # from initializationOptions, overrides configuration files
         self.config_errors: list[str] = []
-        self.completion_docs: tuple = ()  # the last list's items, whose documentation resolve writes
+        self.completion_items: tuple = ()  # the last list's items, whose documentation resolve writes
         self.completion_serial = 0
         self._resolver = None  # configuration files, found upward from each document
         self._settings: dict[str, Settings] = {}
@@ -713,10 +713,10 @@ def on_completion(ls: ErdServer, params: types.CompletionParams):
     ranges: dict = {}  # items mostly replace the same word: convert its range once
     position = doc.line_index.positions(ls.encoding)
     # a long list goes without documentation when the client asks for it item by item
-    # (half of what a list of 100 entities costs to send is their attribute lists)
-    # (an item's documentation is written only when it is asked for)
+    # (half of what a list of 100 entities costs to send is their attribute lists): the
+    # items are kept, and resolve writes the documentation of the one asked for
     deferred = len(result.items) > 20 and resolves
-    ls.completion_docs = result.items if deferred else ()
+    ls.completion_items = result.items if deferred else ()
     ls.completion_serial += 1
     serial = ls.completion_serial
     # a range and a format all items share go once, as itemDefaults, to clients that read them
@@ -772,8 +772,8 @@ def on_completion_resolve(ls: ErdServer, item: types.CompletionItem) -> types.Co
     data = item.data
     if isinstance(data, list) and len(data) == 2 and data[0] == ls.completion_serial:
         i = data[1]
-        if isinstance(i, int) and 0 <= i < len(ls.completion_docs):
-            docs = ls.completion_docs[i].full_documentation()
+        if isinstance(i, int) and 0 <= i < len(ls.completion_items):
+            docs = ls.completion_items[i].full_documentation()
             if docs:
                 item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=docs)
     return item
