@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import chain
 from sys import intern
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.syntax.fastpath import FastNode
+from erd_lsp.syntax.fastpath import AttrBlock, FastNode
 from erd_lsp.syntax.tree import Attribute, Node, Parse
 from erd_lsp.text import TextRange, paused_gc
 
@@ -37,7 +37,8 @@ class Entity:
     name: str
     alias: Optional[str]
     implicit: bool  # never named by an entity statement, only by relationships
-    attributes: tuple[Attribute, ...]
+    # a tuple, or a fast block's AttrBlock (read as the tuple of its records)
+    attributes: Sequence[Attribute]
     definitions: tuple[TextRange, ...]  # name ranges of its entity statements
     blocks: tuple[TextRange, ...]  # ranges of its `{ ... }` blocks
     references: tuple[TextRange, ...]  # every other use of its name
@@ -312,11 +313,14 @@ class _Builder:
             e.blocks.append(_new(TextRange, (base + block_rel[0], base + block_rel[1])))
             if cache[1] != base:  # new, or the statement moved: its attributes follow
                 have = cache[2] if cache[1] is not None else attrs
-                if have and have[0].base != base:
+                if have.__class__ is AttrBlock:  # a fast block: moved without decoding
+                    have = have.moved(base)
+                elif have and have[0].base != base:
                     have = tuple([a.moved(base) for a in have])
                 cache[2] = have
                 cache[1] = base
-            e.attributes.extend(cache[2])
+            if cache[2]:
+                e.attributes.append(cache[2])
         if classes is not None:
             for v, (cs, ce) in class_uses:
                 self.class_uses.append((v, _new(TextRange, (base + cs, base + ce))))
@@ -617,8 +621,11 @@ class _Builder:
         # each entity's other uses were collected as the walk met them, in source order
         entities = {}
         for name, e in self.entities.items():
+            # one block's attributes as they are (a fast block stays undecoded), else joined
+            at = e.attributes
+            at = () if not at else at[0] if len(at) == 1 else tuple(chain.from_iterable(at))
             entities[name] = Entity(
-                name, e.alias or None, e.implicit, tuple(e.attributes), tuple(e.definitions), tuple(e.blocks),
+                name, e.alias or None, e.implicit, at, tuple(e.definitions), tuple(e.blocks),
                 tuple(e.references), e.alias_range, tuple(e.classes), tuple(e.styles), e.first,
             )
         classes = {n: ClassDef(n, tuple(c[0]), tuple(c[1]), tuple(c[2])) for n, c in self.classes.items()}

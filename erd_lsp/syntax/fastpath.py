@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from collections.abc import Sequence
 from sys import intern
 
 from erd_lsp.syntax import kinds as K
@@ -61,17 +62,21 @@ _STEP = re.compile(
 # an attribute word (block state): not a key, no `~`, no backtick, ASCII
 _WORD = r"(?!(?i:pk|fk|uk)(?![A-Za-z0-9_]))[*A-Za-z_][A-Za-z0-9\-_\[\]().,*]*"
 _KEY = r"(?i:pk|fk|uk)(?![A-Za-z0-9_])"
-_ATTR = re.compile(
+_ATTR_LINE = (
     r"[ \t]*\n[ \t\n]*(?P<t>" + _WORD + r")[ \t]+(?P<n>" + _WORD + r")"
     r"(?P<k>[ \t]+" + _KEY + r"(?:[ \t]*,[ \t]*" + _KEY + r")*)?"
-    r'(?:[ \t]+(?P<c>"[^"\n\r%#<~]*"))?(?=[ \t]*\n)',
-    re.ASCII,
+    r'(?:[ \t]+(?P<c>"[^"\n\r%#<~]*"))?(?=[ \t]*\n)'
+)
+_ATTR = re.compile(_ATTR_LINE, re.ASCII)
+# a whole block of plain attribute lines and its `}`, in one match (the parse recognises
+# it; its records are decoded from the statement's text when first read: AttrBlock)
+_BLOCK = re.compile(
+    r"(?:" + re.sub(r"\(\?P<\w+>", "(?:", _ATTR_LINE) + r")*(?P<tail>[ \t\n]*)\}(?=[ \t]*\n)", re.ASCII
 )
 _KEYS = re.compile(_KEY, re.ASCII)
 _NEWLINES = re.compile(r"\n+")
 _ABSENT = (-1, -1)  # a group that took part in no match, as ``Match.regs`` gives it
 _PRESENT = (0, 0)  # one that did (only its start's sign is read)
-_BLOCK_END = re.compile(r"[ \t\n]*\}(?=[ \t]*\n)")
 
 _CARD_KIND = {
     "|o": K.ZERO_OR_ONE,
@@ -90,8 +95,8 @@ class FastNode(Node):
     with ``spans`` the 14 offsets ``model.Relationship.rel`` has (statement, left, right,
     left card, right card, line, label); for an entity ``((name start, name end), (block
     start, block end) or None, attributes)`` with the
-    :class:`~erd_lsp.syntax.tree.Attribute` records of its block (placed at the start the
-    statement had when it was parsed; their spans are relative). Values are as Mermaid
+    :class:`AttrBlock` of its block (``()`` without one; the records are placed at the
+    start the statement had when it was parsed; their spans are relative). Values are as Mermaid
     reads them: the text of a fast statement is never rewritten by preprocessing.
     Its children are built on first use."""
 
@@ -159,11 +164,76 @@ def item_extent(src: str, base: int, node: FastNode) -> tuple[int, int]:
     return max(end + 1, le), max(first_end + 1, fe)
 
 
-def _block(text: str, pos: int, s0: int, entity: str, base: int):
-    """The :class:`~erd_lsp.syntax.tree.Attribute` records of a block whose ``{`` ends at
-    ``pos`` (in the statement of ``entity`` starting at ``s0`` of the lexer text, ``base``
-    of the source), and the end of its ``}``; None when the block is not made only of
-    plain attribute lines."""
+class AttrBlock(Sequence):
+    """The :class:`~erd_lsp.syntax.tree.Attribute` records of a fast statement's block.
+
+    The parse recognises the block's lines with one pattern (``_BLOCK``: every line a
+    plain attribute, then the ``}``), which is what exactness needs; the records (two
+    interned strings and a 14-field tuple per attribute) are decoded from the
+    statement's text the first time anything reads them, and then kept. Reading a
+    diagram's entities, relationships and names (the model, the names summary, the
+    keystroke path) never decodes a block; hover, completion, W102, the outline do, for
+    the entities they look at. It reads as the tuple of its records: ``len``, indexing,
+    slicing (a tuple), iteration, ``==`` and ``hash`` as that tuple.
+
+    ``text`` is the statement's text, ``at`` where its ``{`` ends in it, ``base`` the
+    statement's start the records are placed at (:meth:`moved` places them elsewhere)."""
+
+    __slots__ = ("text", "at", "entity", "base", "empty", "_items")
+
+    def __init__(self, text: str, at: int, entity: str, base: int, empty: bool) -> None:
+        self.text = text
+        self.at = at
+        self.entity = entity
+        self.base = base
+        self.empty = empty
+        self._items = () if empty else None
+
+    def items(self) -> tuple:
+        """The records (decoded on the first call)."""
+        items = self._items
+        if items is None:
+            items = self._items = _decode(self.text, self.at, self.entity, self.base)
+        return items
+
+    def moved(self, base: int) -> "AttrBlock":
+        """The same block placed at another statement start (decoded records move too)."""
+        if base == self.base:
+            return self
+        new = AttrBlock(self.text, self.at, self.entity, base, self.empty)
+        if self._items is not None:
+            new._items = tuple([a.moved(base) for a in self._items])
+        return new
+
+    def __len__(self) -> int:
+        return 0 if self.empty else len(self.items())
+
+    def __bool__(self) -> bool:
+        return not self.empty
+
+    def __getitem__(self, i):
+        return self.items()[i]
+
+    def __iter__(self):
+        return iter(self.items())
+
+    def __eq__(self, other) -> bool:
+        if other.__class__ is AttrBlock:
+            return self.items() == other.items()
+        if isinstance(other, tuple):
+            return self.items() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.items())
+
+    def __repr__(self) -> str:
+        return repr(self.items())
+
+
+def _decode(text: str, pos: int, entity: str, base: int) -> tuple:
+    """The records of the attribute lines from ``pos`` (where a block's ``{`` ends) of a
+    statement's ``text`` (the statement starts at ``base`` of the source)."""
     attrs = []
     add = attrs.append
     match = _ATTR.match
@@ -196,15 +266,12 @@ def _block(text: str, pos: int, s0: int, entity: str, base: int):
             new(
                 Attribute,
                 (
-                    intern(typ), intern(name), key_list, comment, t0 - s0, pos - t0, 0, len(typ), name_at, name_end,
+                    intern(typ), intern(name), key_list, comment, t0, pos - t0, 0, len(typ), name_at, name_end,
                     key_spans, span, entity, base,
                 ),
             )
         )
-    m = _BLOCK_END.match(text, pos)
-    if m is None:
-        return None
-    return tuple(attrs), m.end()
+    return tuple(attrs)
 
 
 def _key_list(written: str, at: int) -> tuple:
@@ -300,6 +367,7 @@ def run_fast(p, states: list, stop) -> bool:
     starts = p.starts
     sub = tuple(p.subgraphs) if p.subgraphs else ()
     step = _STEP.match
+    block = _BLOCK.match
     newlines = _NEWLINES.match
     last = None  # the last token taken, as the token stream would have it
     resume = n + lsh  # source offset after the last item taken
@@ -340,10 +408,12 @@ def run_fast(p, states: list, stop) -> bool:
             end = m.end()
             s0 = n if ws[0] < 0 else ws[1]
         if br[0] >= 0:
-            blk = _block(text, end, s0, intern(text[s0 : en[1]]), s0 + lsh)
+            blk = block(text, end)
             if blk is None:
                 break
-            attrs, end = blk
+            opened = end
+            empty = blk.start(1) == end
+            end = blk.end()
         if end + wb > limit or end > wcut:
             break
         # `direction` on a line changes how the lexer reads it, and how far its tokens
@@ -398,13 +468,15 @@ def run_fast(p, states: list, stop) -> bool:
             last = (K.UNICODE_TEXT, s0 + lsh, end + lsh, s0 + wb, _INITIAL_STACK)
         else:
             name = (0, en[1] - s0)
+            stext = text[s0:end]
             if br[0] >= 0:
+                attrs = AttrBlock(stext, opened - s0, intern(stext[: en[1] - s0]), s0 + lsh, empty)
                 fast = (name, (br[0] - s0, end - s0), attrs)
                 last = (K.BLOCK_STOP, end - 1 + lsh, end + lsh, end - 1 + wb, ("INITIAL", "block"))
             else:
                 fast = (name, None, ())
                 last = (K.UNICODE_TEXT, s0 + lsh, end + lsh, s0 + wb, _INITIAL_STACK)
-            items.append(FastNode(K.ENTITY_STMT, text[s0:end], fast))
+            items.append(FastNode(K.ENTITY_STMT, stext, fast))
         starts.append(s0 + lsh)
         states.append(st)
         n = end
