@@ -24,6 +24,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
+from gc import disable, enable, isenabled
 from sys import intern
 
 from erd_lsp.syntax import kinds as K
@@ -193,7 +194,16 @@ class AttrBlock(Sequence):
         """The records (decoded on the first call)."""
         items = self._items
         if items is None:
-            items = self._items = _decode(self.text, self.at, self.entity, self.base)
+            # a reader may decode thousands of blocks in a row: the cyclic collector would
+            # walk the new records again and again (tuples of strings and ints, no cycles)
+            if isenabled():
+                disable()
+                try:
+                    items = self._items = _decode(self.text, self.at, self.entity, self.base)
+                finally:
+                    enable()
+            else:
+                items = self._items = _decode(self.text, self.at, self.entity, self.base)
         return items
 
     def moved(self, base: int) -> "AttrBlock":
