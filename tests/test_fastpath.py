@@ -175,3 +175,19 @@ def test_highlighting_and_folding_read_fast_statements_without_building_them():
     from erd_lsp.analysis.structure import folding_ranges, semantic_tokens
 
     _same_without_building(lambda doc: (semantic_tokens(doc), folding_ranges(doc)), "22")
+
+
+def test_find_direction_finds_what_the_case_insensitive_pattern_finds():
+    from erd_lsp.syntax.lexer import DIRECTION_WORD, find_direction
+    from erd_lsp.text import Rope
+
+    rng = random.Random(5)
+    words = ["direction", "DIRECTION", "DiReCtIoN", "directio", "irection", "d\u0130rection", "d\u0131rection", "x", " ", "\n", "é", "😀", "dir", "ection"]
+    for _ in range(3000):
+        text = "".join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        a = rng.randint(0, len(text))
+        b = rng.randint(a, len(text) + 3)
+        m = DIRECTION_WORD.search(text, a, b)
+        assert find_direction(text, a, b) == (-1 if m is None else m.start()), (text, a, b)
+    rope = Rope.of("x" * 70000 + "Direction\n")
+    assert find_direction(rope, 100, 70020) == 70000 and find_direction(rope, 70001, 70020) == -1

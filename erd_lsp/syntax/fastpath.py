@@ -28,7 +28,7 @@ from gc import disable, enable, isenabled
 from sys import intern
 
 from erd_lsp.syntax import kinds as K
-from erd_lsp.syntax.lexer import DIRECTION_WORD
+from erd_lsp.syntax.lexer import find_direction
 from erd_lsp.syntax.preprocess import REMOVED_TOKEN
 from erd_lsp.syntax.tree import Attribute, Node
 
@@ -434,7 +434,7 @@ def run_fast(p, states: list, stop) -> bool:
         if dir_at < sle:
             # windows that grow: a reparse looks little ahead, a full parse few times
             window = min(window * 2, 65536)
-            d = _search(DIRECTION_WORD, src, resume, sle + window)
+            d = find_direction(src, resume, sle + window)
             dir_at = d if d >= 0 else sle + window - 8
             if dir_at < sle:
                 break
@@ -504,14 +504,3 @@ def run_fast(p, states: list, stop) -> bool:
 
 _WINDOW = 8192  # how much of a rope's lexer text one window holds
 _MARGIN = 2048  # a new window starts when fewer characters than this are left
-
-
-def _search(rx, text, start: int, end: int) -> int:
-    """Where ``rx`` first matches in ``text[start:end]`` (a ``str`` or a rope), or -1."""
-    if text.__class__ is str:
-        m = rx.search(text, start, end)
-    else:
-        m = rx.search(text[start:end])
-        if m is not None:
-            return start + m.start()
-    return -1 if m is None else m.start()
