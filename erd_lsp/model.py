@@ -656,6 +656,15 @@ class _Builder:
         )
 
 
+def attribute_names(entity: Entity) -> list:
+    """The names of an entity's attributes, in order; a fast block's are read without
+    decoding its records."""
+    attrs = entity.attributes
+    if attrs.__class__ is AttrBlock:
+        return attrs.names()
+    return [a.name for a in attrs]
+
+
 def _fast_entity_facts(node: FastNode):
     """``entity_facts`` of a statement the parser's fast path took (it recorded the
     values and spans the model reads)."""

@@ -143,3 +143,35 @@ def test_the_model_and_names_decode_no_block_and_one_entity_decodes_its_own():
     assert all(b._items is None for b in blocks)
     assert [a.name for a in d.entities["E7"].attributes] == ["id", "name_7"]
     assert [b._items is not None for b in blocks].count(True) == 1 and blocks[7]._items is not None
+
+
+def test_names_are_read_without_decoding_and_equal_the_records_names():
+    from erd_lsp.model import attribute_names
+
+    texts = [DIAGRAM]
+    for seed in range(3):
+        for t in _mutations(seed, 400):
+            texts.append("erDiagram\n    X " + t)
+    compared = 0
+    for text in texts:
+        d = build(parse(text))
+        for e in d.entities.values():
+            got = attribute_names(e)
+            if e.attributes.__class__ is AttrBlock:
+                assert e.attributes._items is None or e.attributes.empty  # names() decoded nothing
+                compared += 1
+            assert got == [a.name for a in e.attributes], text
+    assert compared > 300
+
+
+def test_w102_decodes_only_the_blocks_that_repeat_a_name():
+    from erd_lsp.analysis import Document
+
+    text = "erDiagram\n" + "".join(f"    E{i} {{\n        int id PK\n        string n{i}\n    }}\n" for i in range(50))
+    text += "    DUP {\n        int id\n        int id\n    }\n"
+    doc = Document(text, "mermaid")
+    (unit,) = doc.units
+    blocks = {it.fast[2].entity: it.fast[2] for it, _ in _fast_blocks(unit.parse)}
+    found = [d for d in doc.diagnostics() if d.code == "W102"]
+    assert [(d.subject, text[d.range.start : d.range.end]) for d in found] == [("DUP", "id")]
+    assert [name for name, b in blocks.items() if b._items is not None] == ["DUP"]

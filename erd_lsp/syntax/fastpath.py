@@ -69,6 +69,11 @@ _ATTR_LINE = (
     r'(?:[ \t]+(?P<c>"[^"\n\r%#<~]*"))?(?=[ \t]*\n)'
 )
 _ATTR = re.compile(_ATTR_LINE, re.ASCII)
+# the same lines, capturing only the names (the lines of a recognised block follow each
+# other, so a search from its `{` meets them in order)
+_ATTR_NAMES = re.compile(
+    re.sub(r"\(\?P<n>", "(", re.sub(r"\(\?P<[tkc]>", "(?:", _ATTR_LINE)), re.ASCII
+)
 # a whole block of plain attribute lines and its `}`, in one match (the parse recognises
 # it; its records are decoded from the statement's text when first read: AttrBlock)
 _BLOCK = re.compile(
@@ -205,6 +210,13 @@ class AttrBlock(Sequence):
             else:
                 items = self._items = _decode(self.text, self.at, self.entity, self.base)
         return items
+
+    def names(self) -> list:
+        """The attributes' names, in order, without decoding the records (when they are
+        not decoded yet): what a check for repeated names needs."""
+        if self._items is not None:
+            return [a.name for a in self._items]
+        return _ATTR_NAMES.findall(self.text, self.at)
 
     def moved(self, base: int) -> "AttrBlock":
         """The same block placed at another statement start (decoded records move too)."""

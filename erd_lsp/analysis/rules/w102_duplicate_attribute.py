@@ -31,6 +31,7 @@ erDiagram
 from __future__ import annotations
 
 from erd_lsp.analysis.diagnostics import Diagnostic, Fix, Related, Severity
+from erd_lsp.model import attribute_names
 from erd_lsp.text import TextEdit, TextRange
 
 CODE = "W102"
@@ -42,6 +43,9 @@ SCOPE = "entity"  # its findings about an entity depend only on that entity's st
 def check(ctx):
     src = ctx.parse.src
     for entity in ctx.diagram.entities.values():
+        names = attribute_names(entity)
+        if len(set(names)) == len(names):
+            continue  # (the records of a fast block stay undecoded)
         first: dict[str, object] = {}
         for a in entity.attributes:
             prev = first.get(a.name)
