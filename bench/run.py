@@ -976,6 +976,17 @@ def bench_lsp(cfg: Cfg, files: dict, which: set, state: dict) -> list:
                 except (LspTimeout, ServerDied, OSError) as e:
                     s.error = describe(e)
                     log(f"{size}: {s.name}: open failed: {s.error}")
+            if size == "large" and "e" in which and sides[0].error is None:
+                # what VS Code and Neovim ask for next: a full semantic-tokens answer (it
+                # reads every attribute's spans), then VS Code's outline (document symbols,
+                # which reads every attribute record: they are decoded when first read)
+                try:
+                    sides[0].client.request("textDocument/semanticTokens/full", {"textDocument": {"uri": uri}}, timeout=120)
+                    mem[("erd", size, "tokens")] = sides[0].client.rss_kib()
+                    sides[0].client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}}, timeout=120)
+                    mem[("erd", size, "symbols")] = sides[0].client.rss_kib()
+                except (LspTimeout, ServerDied, OSError, LspError) as e:
+                    log(f"{size}: erd: semantic tokens / document symbols failed: {describe(e)}")
             if size == "large" and "c" in which and sides[0].error is None:
                 n_ent = sum(1 for ln in sides[0].docs[uri].lines if is_block_start(ln))
                 rows += request_rows(sides, uri, cfg, n_ent)
@@ -1026,6 +1037,20 @@ def bench_lsp(cfg: Cfg, files: dict, which: set, state: dict) -> list:
         else:
             r.anchor_error = "not measured"
         rows.append(r)
+        for what, label in (
+            ("tokens", "then a full semantic-tokens answer (what VS Code and Neovim ask for on open)"),
+            ("symbols", "then the outline (document symbols: every attribute record made)"),
+        ):
+            r = Row(key=f"e.rss.{what}", name=f"e. server RSS with large open, {label}", unit="MB", anchor="bare pygls server RSS, large open")
+            r.target, r.p50_le = "≤ 100 MB", 100.0
+            got = mem.get(("erd", "large", what))
+            if got:
+                r.value = got * 1024 / 1e6
+            else:
+                r.error = "not measured"
+            if base:
+                r.anchor_value = base * 1024 / 1e6
+            rows.append(r)
         r = Row(key="e.per10k", name="e. retained memory per 10k lines (RSS large − RSS small)", unit="MiB")
         r.target, r.p50_le = "≤ 6 MiB", 6.0
         small = mem.get(("erd", "small"))

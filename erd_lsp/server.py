@@ -402,6 +402,24 @@ def freeze_new_models(doc: Document) -> None:
             return
 
 
+def release_free_lists_after(ls: "ErdServer", count: int) -> None:
+    """After an answer of ``count`` values, when it is large: a full collection once it
+    is sent. Making a large answer (the outline of a 66k-line diagram is 60,000 symbols,
+    hundreds of thousands of dicts, lists and tuples) leaves CPython's free lists full of
+    spare tuples, lists and dicts spread over many pymalloc arenas, which keeps each of
+    those arenas; only a full collection empties the free lists (measured on large: RSS
+    113 -> 90 MB after the outline). The models are frozen out of the collector's sight
+    (:func:`freeze_new_models`), so the collection walks little."""
+    if count < 20_000:
+        return
+    try:
+        import asyncio
+
+        asyncio.get_running_loop().call_soon(gc.collect)
+    except RuntimeError:  # no loop running (a direct call): collect now
+        gc.collect()
+
+
 server = ErdServer()
 
 
@@ -551,7 +569,13 @@ def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
         return None
     position = doc.line_index.positions(ls.encoding)
     with paused_gc():  # hundreds of thousands of small acyclic objects
-        return PreparedList(_document_symbol(position, s) for s in structure.document_symbols(doc))
+        out = PreparedList(_document_symbol(position, s) for s in structure.document_symbols(doc))
+    release_free_lists_after(ls, _count_symbols(out))
+    return out
+
+
+def _count_symbols(symbols: list) -> int:
+    return len(symbols) + sum(_count_symbols(s["children"]) for s in symbols if "children" in s)
 
 
 @server.feature(types.WORKSPACE_SYMBOL)

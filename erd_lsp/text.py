@@ -471,16 +471,23 @@ class Chunked(Sequence):
 
     ``aux`` holds one value per chunk for the sequence's owner to cache what it computed
     from that chunk (None until then); a splice keeps the values of the chunks it shares.
+
+    With a ``typecode`` (``"q"``: signed 64-bit integers) the chunks are arrays: the
+    values are not kept as objects of their own (a long-lived sequence of large numbers
+    made among many short-lived objects would otherwise pin the memory those took).
     """
 
     __slots__ = ("_chunks", "_bases", "_first", "_len", "_heads", "aux")
 
     CHUNK = 256
 
-    def __init__(self, values=(), offsets: bool = False) -> None:
+    def __init__(self, values=(), offsets: bool = False, typecode: Optional[str] = None) -> None:
         values = values if isinstance(values, list) else list(values)
         size = self.CHUNK
-        chunks = [values[a : a + size] for a in range(0, len(values), size)]
+        if typecode is None:
+            chunks = [values[a : a + size] for a in range(0, len(values), size)]
+        else:
+            chunks = [array(typecode, values[a : a + size]) for a in range(0, len(values), size)]
         self._set(chunks, [0] * len(chunks) if offsets else None)
 
     def _set(self, chunks: list, bases, first=None, aux=None) -> "Chunked":
@@ -628,6 +635,7 @@ class Chunked(Sequence):
         offsets = bases is not None
         if not chunks:
             return Chunked(new, offsets)
+        typecode = getattr(chunks[0], "typecode", None)  # array chunks stay arrays
         ca = bisect_right(first, a) - 1
         cb = bisect_right(first, b - 1) - 1 if b > a else ca
         end = first[cb] + len(chunks[cb])
@@ -636,6 +644,8 @@ class Chunked(Sequence):
             cb += 1
             end = first[cb] + len(chunks[cb])
         region = chunks[ca][: a - first[ca]]
+        if typecode is not None:
+            region = region.tolist()
         base = 0
         if not offsets:
             region += new
@@ -657,7 +667,7 @@ class Chunked(Sequence):
             pos = 0
             for i in range(k):
                 m = step + (i < extra)
-                pieces.append(region[pos : pos + m])
+                pieces.append(region[pos : pos + m] if typecode is None else array(typecode, region[pos : pos + m]))
                 pos += m
         new_chunks = chunks[:ca] + pieces + chunks[cb + 1 :]
         new_bases = None

@@ -175,3 +175,27 @@ def test_w102_decodes_only_the_blocks_that_repeat_a_name():
     found = [d for d in doc.diagnostics() if d.code == "W102"]
     assert [(d.subject, text[d.range.start : d.range.end]) for d in found] == [("DUP", "id")]
     assert [name for name, b in blocks.items() if b._items is not None] == ["DUP"]
+
+
+def test_spans_equal_the_records_spans_decoded_or_not_and_highlighting_decodes_nothing():
+    from erd_lsp.analysis import Document
+    from erd_lsp.analysis.structure import semantic_tokens
+
+    compared = 0
+    for seed in range(2):
+        for t in _mutations(seed, 300):
+            p = parse("erDiagram\n    X " + t)
+            for _it, b in ((it, it.fast[2]) for it, _ in _fast_blocks(p)):
+                lazy = list(b.spans())
+                assert b._items is None or b.empty
+                records = [(a.at, a.type_end, a.name_at, a.name_end, a.key_spans, a.comment_span) for a in b]
+                assert all(a.type_at == 0 for a in b)
+                assert lazy == records == list(b.spans())  # the second from the records
+                compared += 1
+    assert compared > 150
+    text = "erDiagram\n" + "".join(f"    E{i} {{\n        int id PK, FK \"c\"\n        string n{i}\n    }}\n" for i in range(40))
+    doc = Document(text, "mermaid")
+    blocks = [b for _it, b in ((it, it.fast[2]) for it, _ in _fast_blocks(doc.units[0].parse))]
+    toks = semantic_tokens(doc)
+    assert sum(1 for t in toks if t[2] == "decorator") == 80 and sum(1 for t in toks if t[2] == "comment") == 40
+    assert all(b._items is None for b in blocks)

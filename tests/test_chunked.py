@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from array import array
 
 import pytest
 
@@ -69,14 +70,17 @@ def test_random_splices_of_values_match_a_list(seed):
         Chunked.CHUNK = saved
 
 
+@pytest.mark.parametrize("typecode", [None, "q"])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_splices_of_offsets_match_a_list(seed):
+def test_random_splices_of_offsets_match_a_list(seed, typecode):
     rng = random.Random(seed)
     Chunked.CHUNK, saved = rng.choice([2, 3, 8, 256]), Chunked.CHUNK
     try:
         ref = sorted(rng.sample(range(10_000), rng.randint(0, 800)))
-        c = Chunked(ref, offsets=True)
+        c = Chunked(ref, offsets=True, typecode=typecode)
         _check(c, ref, rng)
+        if typecode is not None:
+            assert all(chunk.__class__ is array for chunk in c._chunks)
         for _ in range(80):
             n = len(ref)
             a = rng.randint(0, n)
@@ -93,6 +97,8 @@ def test_random_splices_of_offsets_match_a_list(seed):
             d = c.spliced(a, b, new, delta)
             ref = ref[:a] + new + [x + delta for x in ref[b:]]
             _check(d, ref, rng)
+            if typecode is not None and ref:  # array chunks stay arrays
+                assert all(chunk.__class__ is array for chunk in d._chunks)
             assert list(c) == old
             assert ref == sorted(ref)
             for _ in range(8):

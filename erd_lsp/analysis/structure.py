@@ -204,12 +204,21 @@ class _Index:
         self.refs = {}
         for r in d.references:
             self.refs.setdefault(r.range.start, r.name)
-        self.attrs = {}
-        for e in d.entities.values():
-            for a in e.attributes:
-                self.attrs[a.range.start] = a
+        self._attrs = None
         self.rels = {r.range.start: r for r in d.relationships}
         self.subgraph_ids = {s.id for s in d.subgraphs}
+
+    @property
+    def attrs(self) -> dict:
+        """Attribute start -> its record (made on first use: only a token of a statement
+        the fast path did not take asks, and reading every attribute decodes every block)."""
+        attrs = self._attrs
+        if attrs is None:
+            attrs = self._attrs = {}
+            for e in self.diagram.entities.values():
+                for a in e.attributes:
+                    attrs[a.range.start] = a
+        return attrs
 
 
 def _unit_index(unit) -> _Index:
@@ -400,6 +409,11 @@ def relationship_name(rel) -> str:
 
 def _unit_symbols(unit) -> list[Symbol]:
     d = unit.diagram
+    # the attribute records the outline reads are decoded (and kept) first, before the
+    # outline's hundreds of thousands of short-lived objects: kept objects made among
+    # those would pin the memory they take (on large: 118 -> 90 MB after the outline)
+    for e in d.entities.values():
+        e.attributes.__len__()
     src = unit.parse.source
     # (diagram range, symbol or subgraph spec)
     leaves: list[tuple[tuple[int, int], Symbol]] = []
@@ -803,14 +817,18 @@ def _fast_tokens(item: FastNode, base: int, idx: _Index, raw: list) -> None:
         return
     (ns, ne), block, attrs = item.fast
     raw.append((base + ns, base + ne, "class", ("declaration",)))
-    for a in attrs:  # their spans are relative: placed at this statement's start
-        b = base + a.at
-        raw.append((b + a.type_at, b + a.type_end, "type", ()))
-        raw.append((b + a.name_at, b + a.name_end, "property", ("declaration",)))
-        for s, e in a.key_spans:
+    if not attrs:
+        return
+    # their spans are relative: placed at this statement's start (an AttrBlock gives them
+    # without decoding its records: highlighting a large diagram need not keep them)
+    for at, type_end, name_at, name_end, key_spans, comment_span in attrs.spans():
+        b = base + at
+        raw.append((b, b + type_end, "type", ()))
+        raw.append((b + name_at, b + name_end, "property", ("declaration",)))
+        for s, e in key_spans:
             raw.append((b + s, b + e, "decorator", ()))
-        if a.comment_span is not None:
-            raw.append((b + a.comment_span[0], b + a.comment_span[1], "comment", ()))
+        if comment_span is not None:
+            raw.append((b + comment_span[0], b + comment_span[1], "comment", ()))
 
 
 def _add_token(unit, tok, idx: _Index, d, raw: list) -> None:
@@ -1108,7 +1126,7 @@ def _fresh(doc, unit, encoding: str) -> EncodedTokens:
     st = TokenState(parse, encoding, data, None, decl, ment, _plain_refs(parse.source, d.references))
     from erd_lsp.text import Chunked
 
-    st.starts = Chunked(starts, offsets=True)
+    st.starts = Chunked(starts, offsets=True, typecode="q")
     return EncodedTokens(data, None, st)
 
 

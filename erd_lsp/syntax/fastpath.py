@@ -218,6 +218,30 @@ class AttrBlock(Sequence):
             return [a.name for a in self._items]
         return _ATTR_NAMES.findall(self.text, self.at)
 
+    def spans(self):
+        """Each attribute's ``(at, type end, name start, name end, key spans, comment span
+        or None)``, as its record has them (``at`` relative to the statement, where the
+        type starts; the others relative to ``at``), without decoding the records when
+        they are not decoded yet: what highlighting reads, for every block, and need not
+        keep."""
+        if self._items is not None:
+            for a in self._items:
+                yield a.at, a.type_end, a.name_at, a.name_end, a.key_spans, a.comment_span
+            return
+        keylists = _KEY_LISTS
+        for m in _ATTR.finditer(self.text, self.at):
+            t0, te = m.span(1)
+            ns, ne = m.span(2)
+            keys = m.group(3)
+            key_spans = ()
+            if keys is not None:
+                got = keylists.get((keys, ne - t0))
+                if got is None:
+                    got = keylists[(keys, ne - t0)] = _key_list(keys, ne - t0)
+                key_spans = got[1]
+            cs = m.start(4)
+            yield t0, te - t0, ns - t0, ne - t0, key_spans, None if cs < 0 else (cs - t0, m.end(4) - t0)
+
     def moved(self, base: int) -> "AttrBlock":
         """The same block placed at another statement start (decoded records move too)."""
         if base == self.base:
