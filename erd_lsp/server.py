@@ -10,9 +10,13 @@ reparses only what it touched; pygls's own copy of the text is not kept.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import inspect
+import json
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +28,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import default_converter
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from erd_lsp import __version__
 from erd_lsp.text import TextEdit, TextRange, paused_gc
@@ -99,7 +103,27 @@ def uri_to_path(uri: str) -> Optional[str]:
 
 
 class ErdProtocol(LanguageServerProtocol):
-    """Keeps documents in the server's own store instead of pygls's workspace."""
+    """Keeps documents in the server's own store instead of pygls's workspace, and sends
+    a result already written as JSON text (:class:`JsonText`) as it is."""
+
+    def _send_data(self, data: Any):
+        result = getattr(data, "result", None)
+        if result.__class__ is not JsonText or self.writer is None or getattr(data, "error", None) is not None:
+            return super()._send_data(data)
+        try:
+            # the text is ASCII (JsonText's contract): its length is its size in bytes
+            body = '{"id": %s, "jsonrpc": "2.0", "result": %s}' % (json.dumps(data.id), result)
+            if self._include_headers:
+                body = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n" + body
+            res = self.writer.write(body.encode(self.CHARSET))
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)
+        except BrokenPipeError:
+            log.exception("Error sending data. BrokenPipeError")
+            raise
+        except Exception as error:  # as pygls reports a failed send
+            log.exception("Error sending data")
+            self._server._report_server_error(error, JsonRpcInternalError)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
@@ -129,6 +153,13 @@ class PreparedList(list):
 
 class PreparedMap(dict):
     """A JSON object result, sent as it is (see :class:`PreparedList`)."""
+
+
+class JsonText(str):
+    """A result written as JSON text, ASCII only (non-ASCII characters escaped, as
+    ``json.dumps`` does by default): :class:`ErdProtocol` sends it without making any
+    object of it. For the outline of a large diagram (60,000 symbols, 15 MB), making
+    the JSON objects and pygls's ``json.dumps`` of them took two thirds of the answer."""
 
 
 def _converter():
@@ -545,20 +576,6 @@ def _json_range(position, r: TextRange) -> dict:
     return {"start": {"line": a[0], "character": a[1]}, "end": {"line": b[0], "character": b[1]}}
 
 
-def _document_symbol(position, sym) -> dict:
-    out = {
-        "name": sym.name or "?",
-        "kind": int(_SYMBOL_KINDS.get(sym.kind, types.SymbolKind.Object)),
-        "range": _json_range(position, sym.range),
-        "selectionRange": _json_range(position, sym.selection_range),
-    }
-    if sym.detail:
-        out["detail"] = sym.detail
-    if sym.children:
-        out["children"] = [_document_symbol(position, c) for c in sym.children]
-    return out
-
-
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
     """``DocumentSymbol`` s written as JSON objects: an outline of a large diagram is tens of
@@ -569,13 +586,55 @@ def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
         return None
     position = doc.line_index.positions(ls.encoding)
     with paused_gc():  # hundreds of thousands of small acyclic objects
-        out = PreparedList(_document_symbol(position, s) for s in structure.document_symbols(doc))
-    release_free_lists_after(ls, _count_symbols(out))
+        parts: list = []
+        count = _write_symbols(position, structure.document_symbols(doc), parts, {})
+        out = JsonText("".join(parts))
+    release_free_lists_after(ls, count)
     return out
 
 
-def _count_symbols(symbols: list) -> int:
-    return len(symbols) + sum(_count_symbols(s["children"]) for s in symbols if "children" in s)
+_KIND_NUMBERS = {k: int(v) for k, v in _SYMBOL_KINDS.items()}
+_SYMBOL_JSON = '{"name": %s, "kind": %d, "range": %s, "selectionRange": %s'
+_RANGE_JSON = '{"start": {"line": %d, "character": %d}, "end": {"line": %d, "character": %d}}'
+_PLAIN_JSON = re.compile(r"[ !#-\[\]-~]*")  # needs no escape in a JSON string
+
+
+def _json_str(s: str, memo: dict) -> str:
+    """``json.dumps(s)`` (ASCII), remembered: names and types repeat a lot."""
+    out = memo.get(s)
+    if out is None:
+        out = memo[s] = '"' + s + '"' if _PLAIN_JSON.fullmatch(s) else json.dumps(s)
+    return out
+
+
+def _write_symbols(position, symbols, parts: list, memo: dict) -> int:
+    """Append the JSON text of a list of ``DocumentSymbol`` s (what :func:`_document_symbol`
+    makes, written directly) to ``parts``; returns how many symbols it wrote."""
+    n = len(symbols)
+    add = parts.append
+    add("[")
+    for i, sym in enumerate(symbols):
+        if i:
+            add(", ")
+        r, sr = sym.range, sym.selection_range
+        a, b, c, d = position(r.start), position(r.end), position(sr.start), position(sr.end)
+        add(
+            _SYMBOL_JSON
+            % (
+                _json_str(sym.name or "?", memo),
+                _KIND_NUMBERS.get(sym.kind, 19),
+                _RANGE_JSON % (a[0], a[1], b[0], b[1]),
+                _RANGE_JSON % (c[0], c[1], d[0], d[1]),
+            )
+        )
+        if sym.detail:
+            add(', "detail": ' + _json_str(sym.detail, memo))
+        if sym.children:
+            add(', "children": ')
+            n += _write_symbols(position, sym.children, parts, memo)
+        add("}")
+    add("]")
+    return n
 
 
 @server.feature(types.WORKSPACE_SYMBOL)

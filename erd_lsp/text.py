@@ -412,19 +412,29 @@ class LineIndex:
         if not (self._ascii or encoding == "utf-32"):
             return lambda offset: self.position(offset, encoding)
         n = len(self.text)
-        count = self.line_count
-        last = [0, -1, 0]  # [line start, next line's start, line]
+        bases, chunks, first = self._bases, self._chunks, self._first
+        nch = len(chunks)
+        # [line start, next line's start, line, its chunk, the chunk's start, the next's]
+        last = [0, -1, 0, 0, bases[0], bases[1] if nch > 1 else n + 1]
 
         def position(offset: int) -> tuple:
             if last[0] <= offset < last[1]:
                 return last[2], offset - last[0]
-            line, ch = self.position(offset, encoding)
             if not 0 <= offset <= n:
-                return line, ch  # clamped
-            last[0] = offset - ch
-            last[1] = self.line_start(line + 1) if line + 1 < count else n + 1
-            last[2] = line
-            return line, ch
+                return self.position(offset, encoding)  # clamped
+            c = last[3]
+            if not last[4] <= offset < last[5]:  # another chunk of lines
+                c = bisect_right(bases, offset) - 1
+                last[3], last[4] = c, bases[c]
+                last[5] = bases[c + 1] if c + 1 < nch else n + 1
+            b = last[4]
+            chunk = chunks[c]
+            i = bisect_right(chunk, offset - b) - 1
+            start = b + chunk[i]
+            last[0] = start
+            last[1] = b + chunk[i + 1] if i + 1 < len(chunk) else last[5]
+            last[2] = line = first[c] + i
+            return line, offset - start
 
         return position
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from erd_lsp import server as srv
 
@@ -24,8 +25,46 @@ def test_a_large_outline_is_followed_by_a_full_collection_once_sent(monkeypatch)
     assert asyncio.run(in_a_handler()) == 2
 
 
-def test_count_symbols_counts_every_level():
-    leaf = {"name": "a"}
-    entity = {"name": "E", "children": [leaf, leaf, leaf]}
-    diagram = {"name": "d", "children": [entity, entity]}
-    assert srv._count_symbols([diagram, {"name": "x", "children": []}]) == 2 + 2 + 6
+def _reference(doc, sym, enc):
+    """A DocumentSymbol as LSP spells it, made the plain way (objects, then json)."""
+
+    def rng(r):
+        a, b = doc.line_index.position(r.start, enc), doc.line_index.position(r.end, enc)
+        return {"start": {"line": a[0], "character": a[1]}, "end": {"line": b[0], "character": b[1]}}
+
+    out = {"name": sym.name or "?", "kind": int(srv._SYMBOL_KINDS[sym.kind]), "range": rng(sym.range), "selectionRange": rng(sym.selection_range)}
+    if sym.detail:
+        out["detail"] = sym.detail
+    if sym.children:
+        out["children"] = [_reference(doc, c, enc) for c in sym.children]
+    return out
+
+
+def test_the_outline_written_as_json_text_equals_the_symbols_as_objects():
+    from erd_lsp.analysis import Document, structure
+    from support import SEEDS
+
+    docs = [Document(f.read_text(encoding="utf-8"), "markdown") for f in SEEDS]
+    docs.append(
+        Document(
+            'erDiagram\r\n    A["Café 😀 \\ tab\there"] {\r\n        int x PK "ü"\r\n    }\r\n'
+            '    A ||--o{ "B c" : "has \\ a"\r\n    subgraph S["Sub 😀"]\r\n      C\r\n    end\r\n',
+            "mermaid",
+        )
+    )
+    written = 0
+    for doc in docs:
+        for enc in ("utf-16", "utf-8", "utf-32"):
+            syms = structure.document_symbols(doc)
+            parts: list = []
+            n = srv._write_symbols(doc.line_index.positions(enc), syms, parts, {})
+            text = srv.JsonText("".join(parts))
+            assert text.isascii()
+            assert json.loads(text) == [_reference(doc, s, enc) for s in syms]
+            assert n == _count(syms)
+            written += n
+    assert written > 1000
+
+
+def _count(syms) -> int:
+    return len(syms) + sum(_count(s.children) for s in syms)

@@ -109,7 +109,10 @@ def test_a_rope_shorter_than_the_threshold_is_flat_after_every_edit():
     assert r._flat == "erDxiagram\n" and len(r._ends) == 1
 
 
-@pytest.mark.parametrize("text", ["a\nbb\n\nccc\n", "é😀\nx\r\ny😀z\n", "x" * 50 + "\n" + "y" * 3])
+@pytest.mark.parametrize(
+    "text",
+    ["a\nbb\n\nccc\n", "é😀\nx\r\ny😀z\n", "x" * 50 + "\n" + "y" * 3, "".join("ab"[i % 2] * (i % 7) + "\n" for i in range(3000)), ""],
+)
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-32"])
 def test_the_remembering_position_function_equals_position(text, encoding):
     """``LineIndex.positions`` (for tokens and outlines, whose offsets come nearly in
@@ -119,5 +122,7 @@ def test_the_remembering_position_function_equals_position(text, encoding):
     position = li.positions(encoding)
     rng = random.Random(len(text))
     offsets = list(range(-1, len(text) + 3)) + [rng.randint(-2, len(text) + 2) for _ in range(200)]
+    # nearly in order, with jumps back and across chunks of lines (as an outline asks)
+    offsets += [max(0, i + rng.choice([0, 0, 1, -40, 300, -2000])) for i in range(0, len(text) + 2, 3)]
     for off in offsets:
         assert position(off) == li.position(off, encoding), off

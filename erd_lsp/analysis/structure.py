@@ -17,7 +17,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, NamedTuple, Optional
 
 from erd_lsp.syntax import kinds as K
 from erd_lsp.syntax.parser import conflict_regions
@@ -50,11 +50,11 @@ __all__ = [
 # --- data ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     """One outline entry. ``kind`` is ``"diagram"``, ``"entity"``, ``"attribute"``,
     ``"relationship"`` or ``"subgraph"``; ranges are host offsets; ``selection_range``
-    lies inside ``range``."""
+    lies inside ``range``. (A named tuple: the outline of a large diagram has tens of
+    thousands.)"""
 
     name: str
     detail: str
@@ -391,12 +391,14 @@ def _entity_symbol(unit, e, children: bool = True) -> Symbol:
         # (tens of thousands of them in a large diagram: the ranges are made here directly)
         host = None if unit.block.map.is_identity else unit.to_host
         out = []
+        add = out.append
+        new = tuple.__new__
         for a in e.attributes:
             b = a.base + a.at
-            r, n = TextRange(b, b + a.length), TextRange(b + a.name_at, b + a.name_end)
+            r, n = new(TextRange, (b, b + a.length)), new(TextRange, (b + a.name_at, b + a.name_end))
             if host is not None:
                 r, n = host(r), host(n)
-            out.append(Symbol(a.name, _attr_detail(a), "attribute", r, n))
+            add(new(Symbol, (a.name, a.type + " " + ", ".join(a.keys) if a.keys else a.type, "attribute", r, n, ())))
         kids = tuple(out)
     return Symbol(e.name, detail, "entity", rng, sel, kids)
 
