@@ -665,6 +665,15 @@ def attribute_names(entity: Entity) -> list:
     return [a.name for a in attrs]
 
 
+def attribute_facts(entity: Entity) -> list:
+    """``(type, name, keys, comment or None)`` of each of an entity's attributes, in
+    order; a fast block's are read without decoding its records."""
+    attrs = entity.attributes
+    if attrs.__class__ is AttrBlock:
+        return attrs.facts()
+    return [(a.type, a.name, tuple(a.keys), a.comment) for a in attrs]
+
+
 def _fast_entity_facts(node: FastNode):
     """``entity_facts`` of a statement the parser's fast path took (it recorded the
     values and spans the model reads)."""

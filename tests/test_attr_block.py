@@ -145,8 +145,8 @@ def test_the_model_and_names_decode_no_block_and_one_entity_decodes_its_own():
     assert [b._items is not None for b in blocks].count(True) == 1 and blocks[7]._items is not None
 
 
-def test_names_are_read_without_decoding_and_equal_the_records_names():
-    from erd_lsp.model import attribute_names
+def test_names_and_facts_are_read_without_decoding_and_equal_the_records():
+    from erd_lsp.model import attribute_facts, attribute_names
 
     texts = [DIAGRAM]
     for seed in range(3):
@@ -157,10 +157,13 @@ def test_names_are_read_without_decoding_and_equal_the_records_names():
         d = build(parse(text))
         for e in d.entities.values():
             got = attribute_names(e)
+            facts = attribute_facts(e)
             if e.attributes.__class__ is AttrBlock:
-                assert e.attributes._items is None or e.attributes.empty  # names() decoded nothing
+                assert e.attributes._items is None or e.attributes.empty  # names(), facts() decoded nothing
                 compared += 1
             assert got == [a.name for a in e.attributes], text
+            want = [(a.type, a.name, tuple(a.keys), a.comment) for a in e.attributes]
+            assert facts == want == attribute_facts(e), text  # the second from the records
     assert compared > 300
 
 

@@ -6,17 +6,14 @@ The shape is documented in the README; strings are what Mermaid records, ``alias
 
 from __future__ import annotations
 
-from erd_lsp.model import Diagram
+from erd_lsp.model import Diagram, attribute_facts
 
 
 def model_facts(diagram: Diagram) -> tuple:
     """``(entities, relationships)`` of one diagram as tuples, in Mermaid's order: what
     :func:`diagram_model` writes, in a form that compares cheaply (the formatter compares
     the models before and after)."""
-    entities = [
-        (e.name, e.alias, e.implicit, [(a.type, a.name, tuple(a.keys), a.comment) for a in e.attributes])
-        for e in diagram.entities.values()
-    ]
+    entities = [(e.name, e.alias, e.implicit, attribute_facts(e)) for e in diagram.entities.values()]
     rels = [(r.left, r.right, r.left_cardinality, r.right_cardinality, r.identifying, r.label) for r in diagram.relationships]
     return entities, rels
 

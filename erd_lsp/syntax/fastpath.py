@@ -218,6 +218,25 @@ class AttrBlock(Sequence):
             return [a.name for a in self._items]
         return _ATTR_NAMES.findall(self.text, self.at)
 
+    def facts(self) -> list:
+        """Each attribute's ``(type, name, keys, comment or None)``, in order, without
+        decoding the records when they are not decoded yet: what comparing two models
+        needs (the formatter proves its layout keeps the model so)."""
+        if self._items is not None:
+            return [(a.type, a.name, a.keys, a.comment) for a in self._items]
+        keys_of = _KEYS_OF
+        out = []
+        for typ, name, keys, comment in _ATTR.findall(self.text, self.at):
+            if keys:
+                got = keys_of.get(keys)
+                if got is None:
+                    got = keys_of[keys] = _key_list(keys, 0)[0]
+                keys = got
+            else:
+                keys = ()
+            out.append((typ, name, keys, comment[1:-1] or None))
+        return out
+
     def spans(self):
         """Each attribute's ``(at, type end, name start, name end, key spans, comment span
         or None)``, as its record has them (``at`` relative to the statement, where the
@@ -337,6 +356,7 @@ _TOKENS: dict = {}  # (kind, length) -> one shared whitespace or newline item
 # one object for each distinct small tuple of keys or relative spans (they repeat a lot)
 _SHARED: dict = {}
 _KEY_LISTS: dict = {}  # (written key list, its offset in the attribute) -> (keys, spans)
+_KEYS_OF: dict = {}  # written key list -> its keys
 
 
 def _token(kind: str, length: int) -> tuple:
