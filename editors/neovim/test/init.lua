@@ -87,6 +87,16 @@ local labels = vim.tbl_map(function(i) return i.label end, items)
 check(vim.tbl_contains(labels, 'ORDER') and vim.tbl_contains(labels, 'PRODUCT'), 'completion offers the entities: ' .. table.concat(labels, ','))
 vim.api.nvim_buf_set_lines(mmd, 12, 13, false, {})
 
+-- the outline (written by the server as JSON text): entities with their attributes, the
+-- non-ASCII name read back as it is, its columns in bytes
+res = request(mmd, 'textDocument/documentSymbol', { textDocument = { uri = vim.uri_from_bufnr(mmd) } })
+local by = {}
+for _, s in ipairs(res or {}) do by[s.name] = s end
+check(by.CUSTOMER and #by.CUSTOMER.children == 2 and by.CUSTOMER.children[2].name == 'name', 'outline: CUSTOMER with its two attributes')
+local k = by['KÜCHE']
+check(k and k.selectionRange.start.line == 9 and k.selectionRange.start.character == 4 and k.selectionRange['end'].character == 10,
+  'outline: KÜCHE at line 10, bytes 4 to 10: ' .. vim.inspect(k and k.selectionRange))
+
 -- rename ORDER to PURCHASE_ORDER: every use changes
 res = request(mmd, 'textDocument/rename', vim.tbl_extend('force', pos(mmd, 10, 21), { newName = 'PURCHASE_ORDER' }))
 check(res and (res.changes or res.documentChanges), 'rename returned edits')
