@@ -312,6 +312,20 @@ class LspClient:
         return f"{self._dead} (exit code {rc}){tail}"
 
     # -- API ------------------------------------------------------------------------------
+    def start_request(self, method: str, params: Any) -> tuple:
+        """Send a request without waiting: ``(id, send time)`` for :meth:`finish_request`."""
+        rid = self._send_request(method, params)
+        return rid, self._last_send
+
+    def finish_request(self, started: tuple, timeout: float = 30.0) -> tuple:
+        """Wait for the response of a started request: (result, seconds from send)."""
+        rid, t0 = started
+        t, msg = self._wait_response(rid, timeout)
+        if "error" in msg:
+            err = msg["error"] or {}
+            raise LspError(err.get("code", 0), err.get("message", ""))
+        return msg.get("result"), t - t0
+
     def request(self, method: str, params: Any, timeout: float = 30.0) -> tuple:
         """Send a request, wait for its response: (result, seconds from send to arrival)."""
         rid = self._send_request(method, params)

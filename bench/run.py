@@ -938,6 +938,23 @@ def request_rows(sides: list, uri: str, cfg: Cfg, n_entities: int) -> list:
                 summarize=sum_count, step=after_keystroke(method, params),
             )
 
+        # a keystroke while the outline of the version before it is being made (VS Code
+        # asks for the outline when typing pauses; typing goes on): its diagnostics
+        def keystroke_during_outline(s: Side, k: int):
+            s.change(uri, A, acol, A, acol, "x")
+            started = s.client.start_request("textDocument/documentSymbol", {"textDocument": td})
+            time.sleep(0.1)  # the server is into it (the model alone takes ~50 ms)
+            secs, _rec = s.change(uri, A, acol, A, acol + 1, "")
+            s.client.finish_request(started, timeout=cfg.t_req)
+            return [("keystroke", secs, None)]
+
+        log("c: a keystroke while the outline is made")
+        rk = run_requests(
+            "c.keystroke.outline", "c. keystroke→diagnostics on large while the outline of the previous version is being made",
+            "keystroke", {}, step=keystroke_during_outline,
+        )
+        rk.anchor = "bare pygls server (empty outline, empty diagnostics)"
+
         for delta, key, label in ((False, "full", "full"), (True, "delta", "full/delta on the previous answer")):
             log(f"c: semantic tokens ({key}) after a keystroke")
             last_id.clear()

@@ -118,6 +118,15 @@ class ErdProtocol(LanguageServerProtocol):
             res = self.writer.write(body.encode(self.CHARSET))
             if inspect.isawaitable(res):
                 asyncio.ensure_future(res)
+            del body
+            if result.collect_after:
+                # making a large answer (the outline of a 66k-line diagram: 60,000 symbols,
+                # hundreds of thousands of tuples, lists and strings) leaves CPython's free
+                # lists full of spare objects spread over many pymalloc arenas, which keeps
+                # each of those arenas; a full collection empties the free lists (RSS on
+                # large after the outline: 113 -> 90 MB). The models are frozen out of the
+                # collector's sight (freeze_new_models): it walks little (~30 ms)
+                gc.collect()
         except BrokenPipeError:
             log.exception("Error sending data. BrokenPipeError")
             raise
@@ -159,7 +168,10 @@ class JsonText(str):
     """A result written as JSON text, ASCII only (non-ASCII characters escaped, as
     ``json.dumps`` does by default): :class:`ErdProtocol` sends it without making any
     object of it. For the outline of a large diagram (60,000 symbols, 15 MB), making
-    the JSON objects and pygls's ``json.dumps`` of them took two thirds of the answer."""
+    the JSON objects and pygls's ``json.dumps`` of them took two thirds of the answer.
+    ``collect_after``: a full collection follows its sending (see ``_send_data``)."""
+
+    collect_after = False
 
 
 def _converter():
@@ -433,24 +445,6 @@ def freeze_new_models(doc: Document) -> None:
             return
 
 
-def release_free_lists_after(ls: "ErdServer", count: int) -> None:
-    """After an answer of ``count`` values, when it is large: a full collection once it
-    is sent. Making a large answer (the outline of a 66k-line diagram is 60,000 symbols,
-    hundreds of thousands of dicts, lists and tuples) leaves CPython's free lists full of
-    spare tuples, lists and dicts spread over many pymalloc arenas, which keeps each of
-    those arenas; only a full collection empties the free lists (measured on large: RSS
-    113 -> 90 MB after the outline). The models are frozen out of the collector's sight
-    (:func:`freeze_new_models`), so the collection walks little."""
-    if count < 20_000:
-        return
-    try:
-        import asyncio
-
-        asyncio.get_running_loop().call_soon(gc.collect)
-    except RuntimeError:  # no loop running (a direct call): collect now
-        gc.collect()
-
-
 server = ErdServer()
 
 
@@ -577,21 +571,50 @@ def _json_range(position, r: TextRange) -> dict:
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
-    """``DocumentSymbol`` s written as JSON objects: an outline of a large diagram is tens of
-    thousands of symbols, and making and converting protocol objects for them cost ten
-    times what computing them does (3.4 s of 3.7 on 66k lines)."""
+async def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
+    """``DocumentSymbol`` s written as JSON text (:class:`JsonText`). The outline of a large
+    diagram (60,000 symbols) takes a few hundred milliseconds: it is made in steps of a
+    few milliseconds, between which the server answers other messages (the keystrokes
+    that come meanwhile get their diagnostics; a ``$/cancelRequest`` stops it there). The
+    document it outlines is the version asked about (documents are immutable)."""
     doc = ls.document(params.text_document.uri)
     if doc is None:
         return None
-    position = doc.line_index.positions(ls.encoding)
-    with paused_gc():  # hundreds of thousands of small acyclic objects
-        parts: list = []
-        count = _write_symbols(position, structure.document_symbols(doc), parts, {})
+    # the collector stays paused throughout, the pauses included (hundreds of thousands of
+    # small acyclic objects: collections between the steps would walk them again and again)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        steps = structure.document_symbol_steps(doc)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                syms = stop.value
+                break
+            except Exception:  # pragma: no cover - never take the editor down
+                syms = []
+                break
+            await asyncio.sleep(0)
+        position = doc.line_index.positions(ls.encoding)
+        parts: list = ["["]
+        count = 0
+        memo: dict = {}
+        for i in range(0, len(syms), _WRITE_STEP):
+            if i:
+                parts.append(", ")
+            count += _write_symbols(position, syms[i : i + _WRITE_STEP], parts, memo, bracket=False)
+            await asyncio.sleep(0)
+        parts.append("]")
         out = JsonText("".join(parts))
-    release_free_lists_after(ls, count)
+        out.collect_after = count >= 20_000
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
+
+_WRITE_STEP = 100  # top-level symbols written between two pauses (~2 ms)
 
 _KIND_NUMBERS = {k: int(v) for k, v in _SYMBOL_KINDS.items()}
 _SYMBOL_JSON = '{"name": %s, "kind": %d, "range": %s, "selectionRange": %s'
@@ -607,12 +630,13 @@ def _json_str(s: str, memo: dict) -> str:
     return out
 
 
-def _write_symbols(position, symbols, parts: list, memo: dict) -> int:
-    """Append the JSON text of a list of ``DocumentSymbol`` s (what :func:`_document_symbol`
-    makes, written directly) to ``parts``; returns how many symbols it wrote."""
+def _write_symbols(position, symbols, parts: list, memo: dict, bracket: bool = True) -> int:
+    """Append the JSON text of a list of ``DocumentSymbol`` s to ``parts`` (without the
+    list's brackets with ``bracket=False``); returns how many symbols it wrote."""
     n = len(symbols)
     add = parts.append
-    add("[")
+    if bracket:
+        add("[")
     for i, sym in enumerate(symbols):
         if i:
             add(", ")
@@ -633,7 +657,8 @@ def _write_symbols(position, symbols, parts: list, memo: dict) -> int:
             add(', "children": ')
             n += _write_symbols(position, sym.children, parts, memo)
         add("}")
-    add("]")
+    if bracket:
+        add("]")
     return n
 
 
@@ -959,6 +984,10 @@ def on_range_formatting(ls: ErdServer, params: types.DocumentRangeFormattingPara
 
 def run_server(tcp: Optional[tuple[str, int]] = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # pygls reads each header line and each body in a thread of its own; while a long
+    # answer is made in steps (the outline), that thread waits for the interpreter lock:
+    # a millisecond instead of Python's default five, four times per message
+    sys.setswitchinterval(0.001)
     if tcp is not None:
         server.start_tcp(tcp[0], tcp[1])
     else:

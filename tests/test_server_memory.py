@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from erd_lsp import server as srv
 
 
-def test_a_large_outline_is_followed_by_a_full_collection_once_sent(monkeypatch):
+class _Writer:
+    def __init__(self):
+        self.data = b""
+
+    def write(self, data: bytes):
+        self.data += data
+
+
+def _sent(result, monkeypatch):
+    """What ErdProtocol writes for a response with ``result``, and the collections made."""
+    from pygls.protocol import JsonRPCResponseMessage
+
     calls = []
-    monkeypatch.setattr(srv.gc, "collect", lambda *a: calls.append(a) or 0)
-    srv.release_free_lists_after(None, 19_999)
-    assert calls == []
-    srv.release_free_lists_after(None, 20_000)  # no loop running: at once
-    assert calls == [()]
+    monkeypatch.setattr(srv.gc, "collect", lambda *a: calls.append(len(w.data)) or 0)
+    proto = srv.server.protocol
+    w = _Writer()
+    monkeypatch.setattr(proto, "writer", w)
+    monkeypatch.setattr(proto, "_include_headers", True, raising=False)
+    proto._send_data(JsonRPCResponseMessage(id=7, result=result, jsonrpc="2.0"))
+    head, _, body = w.data.partition(b"\r\n\r\n")
+    assert int(head.split(b"\r\n")[0].split(b":")[1]) == len(body)  # Content-Length in bytes
+    return json.loads(body), calls
 
-    async def in_a_handler():
-        srv.release_free_lists_after(None, 60_000)
-        assert len(calls) == 1  # not yet: after the answer is written
-        await asyncio.sleep(0)
-        return len(calls)
 
-    assert asyncio.run(in_a_handler()) == 2
+def test_json_text_is_sent_as_it_is_and_a_large_one_is_followed_by_a_collection(monkeypatch):
+    small = srv.JsonText('[{"name": "caf\\u00e9"}]')
+    msg, calls = _sent(small, monkeypatch)
+    assert msg == {"id": 7, "jsonrpc": "2.0", "result": [{"name": "café"}]} and calls == []
+    large = srv.JsonText("[" + ", ".join(["1"] * 30_000) + "]")
+    large.collect_after = True
+    msg, calls = _sent(large, monkeypatch)
+    assert msg["result"] == [1] * 30_000
+    assert len(calls) == 1 and calls[0] > 60_000  # after the answer was written
+    msg, calls = _sent([1, 2], monkeypatch)  # anything else: pygls's own way
+    assert msg["result"] == [1, 2] and calls == []
 
 
 def _reference(doc, sym, enc):

@@ -343,18 +343,35 @@ def document_symbols(doc) -> list[Symbol]:
     """The outline: in a Markdown file one ``diagram`` symbol per ER diagram holding its
     entities (with their attributes), relationships and subgraphs; in a ``.mmd`` file
     those symbols at the top level."""
+    with paused_gc():  # a symbol and two ranges per attribute: no cycles
+        return finish_steps(document_symbol_steps(doc), [])
+
+
+def document_symbol_steps(doc, every: int = 100):
+    """:func:`document_symbols` in steps: a generator that pauses (yields None) after
+    about every ``every`` entities it read, so that a server can answer other messages
+    meanwhile (the outline of a large diagram takes a few hundred milliseconds), and
+    returns the symbols. Drive it with :func:`finish_steps` or ``next``."""
+    out: list[Symbol] = []
+    for unit in doc.units:
+        syms = yield from _unit_symbol_steps(unit, every)
+        if doc.kind == "markdown":
+            out.append(_diagram_symbol(unit, syms))
+        else:
+            out.extend(syms)
+    return out
+
+
+def finish_steps(steps, default):
+    """Run a generator of steps to its end and return what it returns (``default`` if it
+    fails: a feature never takes the editor down)."""
     try:
-        out: list[Symbol] = []
-        for unit in doc.units:
-            with paused_gc():  # a symbol and two ranges per attribute: no cycles
-                syms = _unit_symbols(unit)
-            if doc.kind == "markdown":
-                out.append(_diagram_symbol(unit, syms))
-            else:
-                out.extend(syms)
-        return out
+        while True:
+            next(steps)
+    except StopIteration as stop:
+        return stop.value
     except Exception:  # pragma: no cover
-        return []
+        return default
 
 
 def _trimmed(unit, start: int, end: int) -> TextRange:
@@ -409,24 +426,31 @@ def relationship_name(rel) -> str:
     return f"{rel.left} {_CARD_LEFT.get(rel.left_cardinality, '?')}{line}{_CARD_RIGHT.get(rel.right_cardinality, '?')} {rel.right}"
 
 
-def _unit_symbols(unit) -> list[Symbol]:
+def _unit_symbol_steps(unit, every: int):
     d = unit.diagram
+    yield
     # the attribute records the outline reads are decoded (and kept) first, before the
     # outline's hundreds of thousands of short-lived objects: kept objects made among
     # those would pin the memory they take (on large: 118 -> 90 MB after the outline)
-    for e in d.entities.values():
+    for i, e in enumerate(d.entities.values(), 1):
         e.attributes.__len__()
+        if i % every == 0:
+            yield
     src = unit.parse.source
     # (diagram range, symbol or subgraph spec)
     leaves: list[tuple[tuple[int, int], Symbol]] = []
-    for e in d.entities.values():
+    for i, e in enumerate(d.entities.values(), 1):
+        if i % every == 0:
+            yield
         if e.definitions:
             spans = [_statement_range(unit.parse, r.start) for r in e.definitions]
             span = (min(s for s, _ in spans), max(x for _, x in spans))
         else:
             span = (e.first_mention.start, e.first_mention.end)
         leaves.append((span, _entity_symbol(unit, e)))
-    for rel in d.relationships:
+    for i, rel in enumerate(d.relationships, 1):
+        if i % every == 0:
+            yield
         a, b = trim(src, rel.range.start, rel.range.end)
         sel = unit.to_host(TextRange(rel.left_range.start, rel.right_range.end))
         leaves.append(((a, b), Symbol(relationship_name(rel), rel.label, "relationship", unit.to_host(TextRange(a, b)), sel)))
