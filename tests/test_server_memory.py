@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from erd_lsp import server as srv
@@ -87,3 +88,56 @@ def test_the_outline_written_as_json_text_equals_the_symbols_as_objects():
 
 def _count(syms) -> int:
     return len(syms) + sum(_count(s.children) for s in syms)
+
+
+class _Ls:
+    encoding = "utf-16"
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    def document(self, uri):
+        return self.doc
+
+
+def _outline_doc(n: int):
+    from erd_lsp.analysis import Document
+
+    text = "erDiagram\n" + "".join(f"    E{i} {{\n        int id PK\n        string n{i}\n    }}\n    E{i} ||--o{{ E{i + 1} : next\n" for i in range(n))
+    return Document(text, "mermaid")
+
+
+def _params():
+    from lsprotocol import types
+
+    return types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri="file:///x.mmd"))
+
+
+def test_the_outline_is_made_in_steps_and_a_cancel_stops_it_cleanly():
+    import gc
+
+    doc = _outline_doc(2_000)
+    coro = srv.on_document_symbol(_Ls(doc), _params())
+    steps = 0
+    try:
+        while True:
+            coro.send(None)
+            steps += 1
+            assert not gc.isenabled()  # paused while it is made, pauses included
+    except StopIteration as stop:
+        out = stop.value
+    assert gc.isenabled()
+    syms = json.loads(out)
+    assert len(syms) == 2_000 + 2_000 + 1 and out.collect_after is False  # entities (+1 implicit), relationships
+    assert steps >= 40  # 2,000 entities and 4,001 symbols: pauses every 100
+    # cancelled at a pause (what pygls does on $/cancelRequest): it stops there, the collector on again
+    coro = srv.on_document_symbol(_Ls(_outline_doc(2_000)), _params())
+    for _ in range(5):
+        coro.send(None)
+    try:
+        coro.throw(asyncio.CancelledError())
+    except asyncio.CancelledError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("the outline went on after its cancellation")
+    assert gc.isenabled()
