@@ -415,7 +415,7 @@ def _entity_symbol(unit, e, children: bool = True) -> Symbol:
             r, n = new(TextRange, (b, b + a.length)), new(TextRange, (b + a.name_at, b + a.name_end))
             if host is not None:
                 r, n = host(r), host(n)
-            add(new(Symbol, (a.name, a.type + " " + ", ".join(a.keys) if a.keys else a.type, "attribute", r, n, ())))
+            add(new(Symbol, (a.name, _attr_detail(a), "attribute", r, n, ())))
         kids = tuple(out)
     return Symbol(e.name, detail, "entity", rng, sel, kids)
 
