@@ -603,7 +603,7 @@ async def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
         for i in range(0, len(syms), _WRITE_STEP):
             if i:
                 parts.append(", ")
-            count += _write_symbols(position, syms[i : i + _WRITE_STEP], parts, memo, bracket=False)
+            count += _write_symbols(position, syms[i : i + _WRITE_STEP], parts, memo)
             await asyncio.sleep(0)
         parts.append("]")
         out = JsonText("".join(parts))
@@ -617,6 +617,7 @@ async def on_document_symbol(ls: ErdServer, params: types.DocumentSymbolParams):
 _WRITE_STEP = 100  # top-level symbols written between two pauses (~2 ms)
 
 _KIND_NUMBERS = {k: int(v) for k, v in _SYMBOL_KINDS.items()}
+_OTHER_KIND = int(types.SymbolKind.Object)
 _SYMBOL_JSON = '{"name": %s, "kind": %d, "range": %s, "selectionRange": %s'
 _RANGE_JSON = '{"start": {"line": %d, "character": %d}, "end": {"line": %d, "character": %d}}'
 _PLAIN_JSON = re.compile(r"[ !#-\[\]-~]*")  # needs no escape in a JSON string
@@ -630,13 +631,11 @@ def _json_str(s: str, memo: dict) -> str:
     return out
 
 
-def _write_symbols(position, symbols, parts: list, memo: dict, bracket: bool = True) -> int:
-    """Append the JSON text of a list of ``DocumentSymbol`` s to ``parts`` (without the
-    list's brackets with ``bracket=False``); returns how many symbols it wrote."""
+def _write_symbols(position, symbols, parts: list, memo: dict) -> int:
+    """Append the JSON text of ``DocumentSymbol`` s, separated by commas (the list's
+    brackets are the caller's), to ``parts``; returns how many symbols it wrote."""
     n = len(symbols)
     add = parts.append
-    if bracket:
-        add("[")
     for i, sym in enumerate(symbols):
         if i:
             add(", ")
@@ -646,7 +645,7 @@ def _write_symbols(position, symbols, parts: list, memo: dict, bracket: bool = T
             _SYMBOL_JSON
             % (
                 _json_str(sym.name or "?", memo),
-                _KIND_NUMBERS.get(sym.kind, 19),
+                _KIND_NUMBERS.get(sym.kind, _OTHER_KIND),
                 _RANGE_JSON % (a[0], a[1], b[0], b[1]),
                 _RANGE_JSON % (c[0], c[1], d[0], d[1]),
             )
@@ -654,11 +653,10 @@ def _write_symbols(position, symbols, parts: list, memo: dict, bracket: bool = T
         if sym.detail:
             add(', "detail": ' + _json_str(sym.detail, memo))
         if sym.children:
-            add(', "children": ')
+            add(', "children": [')
             n += _write_symbols(position, sym.children, parts, memo)
+            add("]")
         add("}")
-    if bracket:
-        add("]")
     return n
 
 

@@ -200,7 +200,8 @@ class AttrBlock(Sequence):
         items = self._items
         if items is None:
             # a reader may decode thousands of blocks in a row: the cyclic collector would
-            # walk the new records again and again (tuples of strings and ints, no cycles)
+            # walk the new records again and again (tuples of strings and ints, no cycles);
+            # not text.paused_gc: an object per block made decoding all of large 30% slower
             if isenabled():
                 disable()
                 try:
@@ -224,18 +225,10 @@ class AttrBlock(Sequence):
         needs (the formatter proves its layout keeps the model so)."""
         if self._items is not None:
             return [(a.type, a.name, a.keys, a.comment) for a in self._items]
-        keys_of = _KEYS_OF
-        out = []
-        for typ, name, keys, comment in _ATTR.findall(self.text, self.at):
-            if keys:
-                got = keys_of.get(keys)
-                if got is None:
-                    got = keys_of[keys] = _key_list(keys, 0)[0]
-                keys = got
-            else:
-                keys = ()
-            out.append((typ, name, keys, comment[1:-1] or None))
-        return out
+        return [
+            (typ, name, _keys_at(keys, 0)[0] if keys else (), comment[1:-1] or None)
+            for typ, name, keys, comment in _ATTR.findall(self.text, self.at)
+        ]
 
     def spans(self):
         """Each attribute's ``(at, type end, name start, name end, key spans, comment span
@@ -247,17 +240,11 @@ class AttrBlock(Sequence):
             for a in self._items:
                 yield a.at, a.type_end, a.name_at, a.name_end, a.key_spans, a.comment_span
             return
-        keylists = _KEY_LISTS
         for m in _ATTR.finditer(self.text, self.at):
             t0, te = m.span(1)
             ns, ne = m.span(2)
             keys = m.group(3)
-            key_spans = ()
-            if keys is not None:
-                got = keylists.get((keys, ne - t0))
-                if got is None:
-                    got = keylists[(keys, ne - t0)] = _key_list(keys, ne - t0)
-                key_spans = got[1]
+            key_spans = () if keys is None else _keys_at(keys, ne - t0)[1]
             cs = m.start(4)
             yield t0, te - t0, ns - t0, ne - t0, key_spans, None if cs < 0 else (cs - t0, m.end(4) - t0)
 
@@ -302,7 +289,6 @@ def _decode(text: str, pos: int, entity: str, base: int) -> tuple:
     attrs = []
     add = attrs.append
     match = _ATTR.match
-    keylists = _KEY_LISTS
     shared = _SHARED.setdefault
     new = tuple.__new__
     while True:
@@ -318,10 +304,7 @@ def _decode(text: str, pos: int, entity: str, base: int) -> tuple:
         key_list = key_spans = ()
         if keys is not None:
             # the same few key lists (` PK`, ` PK, FK`) at the same few offsets: cached
-            got = keylists.get((keys, name_end))
-            if got is None:
-                got = keylists[(keys, name_end)] = _key_list(keys, name_end)
-            key_list, key_spans = got
+            key_list, key_spans = _keys_at(keys, name_end)
         span = None
         if comment is not None:
             span = (pos - t0 - len(comment), pos - t0)
@@ -337,6 +320,14 @@ def _decode(text: str, pos: int, entity: str, base: int) -> tuple:
             )
         )
     return tuple(attrs)
+
+
+def _keys_at(written: str, at: int) -> tuple:
+    """:func:`_key_list`, remembered (the same few key lists at the same few offsets)."""
+    got = _KEY_LISTS.get((written, at))
+    if got is None:
+        got = _KEY_LISTS[(written, at)] = _key_list(written, at)
+    return got
 
 
 def _key_list(written: str, at: int) -> tuple:
@@ -356,7 +347,6 @@ _TOKENS: dict = {}  # (kind, length) -> one shared whitespace or newline item
 # one object for each distinct small tuple of keys or relative spans (they repeat a lot)
 _SHARED: dict = {}
 _KEY_LISTS: dict = {}  # (written key list, its offset in the attribute) -> (keys, spans)
-_KEYS_OF: dict = {}  # written key list -> its keys
 
 
 def _token(kind: str, length: int) -> tuple:

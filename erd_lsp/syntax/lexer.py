@@ -280,9 +280,9 @@ def _lex(text: str, pos, stack, conflicts, base: int, windowed: bool):
                     line_end = n
             if next_dir < pos and pos >= dir_clear:
                 # the direction rules can match only on a line with "direction" on it
-                d = DIRECTION_WORD.search(text, pos, pos + 8192)
-                if d is not None:
-                    next_dir = d.start()
+                d = find_direction(text, pos, pos + 8192)
+                if d >= 0:
+                    next_dir = d
                 else:
                     dir_clear = min(pos + 8192, n) - len(_LOWER_DIRECTION)
             key = INITIAL if pos <= next_dir < line_end else "INITIAL_NODIR"

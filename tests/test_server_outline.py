@@ -1,4 +1,5 @@
-"""What the server does for memory after a large answer (no protocol: the functions)."""
+"""The server's large answers: the outline written as JSON text and made in steps, sent as
+it is, and a collection after it (no protocol: the functions)."""
 
 from __future__ import annotations
 
@@ -76,8 +77,9 @@ def test_the_outline_written_as_json_text_equals_the_symbols_as_objects():
     for doc in docs:
         for enc in ("utf-16", "utf-8", "utf-32"):
             syms = structure.document_symbols(doc)
-            parts: list = []
+            parts: list = ["["]
             n = srv._write_symbols(doc.line_index.positions(enc), syms, parts, {})
+            parts.append("]")
             text = srv.JsonText("".join(parts))
             assert text.isascii()
             assert json.loads(text) == [_reference(doc, s, enc) for s in syms]
